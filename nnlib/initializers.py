@@ -1,0 +1,35 @@
+"""Weight initializers. Each returns W of shape (n_in, n_out), drawn from a seeded numpy Generator.
+
+Biases start at zero (b: (n_out,)); only the weights need random values to break symmetry.
+"""
+import numpy as np
+
+
+def standard_normal(n_in, n_out, rng, dtype=np.float64):
+    """W_ij ~ N(0, 1): the naive choice; variance grows with every layer (Nielsen's first network)."""
+    return rng.standard_normal((n_in, n_out)).astype(dtype)
+
+
+def scaled_normal(n_in, n_out, rng, dtype=np.float64):
+    """W_ij ~ N(0, 1/n_in): keeps Var(z) near Var(x) for a layer of n_in inputs (Nielsen, chapter 3)."""
+    return (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype)
+
+
+def xavier(n_in, n_out, rng, dtype=np.float64):
+    """Glorot & Bengio (2010), normal form: W_ij ~ N(0, 2 / (n_in + n_out)); suits tanh and sigmoid."""
+    return (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out))).astype(dtype)
+
+
+def he(n_in, n_out, rng, dtype=np.float64):
+    """He et al. (2015): W_ij ~ N(0, 2 / n_in). ReLU zeroes half its inputs, so the factor 2 restores
+    the variance that 1/n_in would lose at each layer."""
+    return (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(dtype)
+
+
+INITIALIZERS = {"standard_normal": standard_normal, "scaled_normal": scaled_normal, "xavier": xavier, "he": he}
+
+
+def get_initializer(name):
+    if name not in INITIALIZERS:
+        raise ValueError(f"unknown initializer {name!r}; choose one of {', '.join(INITIALIZERS)}")
+    return INITIALIZERS[name]

@@ -1,0 +1,156 @@
+"""A fully connected network of any depth, built from the forward/backward pairs in layers.py.
+
+Shapes (batch first, as everywhere in nnlib): X is (m, sizes[0]); weights[l] is (sizes[l], sizes[l+1]);
+biases[l] is (sizes[l+1],); the output is (m, sizes[-1]). The parameters are plain NumPy arrays in
+the lists `weights` and `biases`, to be read, plotted and changed by hand.
+"""
+import numpy as np
+
+from .activations import ELEMENTWISE, OUTPUT_ACTIVATIONS, check_activation_name, softmax
+from .initializers import get_initializer
+from .layers import (activation_backward, activation_forward, dense_backward, dense_forward,
+                     dropout_backward, dropout_forward)
+from .losses import DEFAULT_OUTPUT, check_pairing, loss_value, output_delta
+
+
+class Network:
+    """sizes=[784, 30, 10] makes a 784-30-10 network.
+
+    activation: hidden-layer activation (sigmoid, tanh, relu, leaky_relu, identity).
+    loss: quadratic, cross_entropy or binary_cross_entropy; output: the output activation
+    (defaults: sigmoid for quadratic, softmax for cross_entropy, sigmoid for binary_cross_entropy).
+    init: standard_normal, scaled_normal, xavier or he.  seed: for the initial weights and dropout masks.
+    dropout: probability of dropping each hidden unit while training.  weight_decay: L2 strength lambda,
+    adding lambda/2 * sum ||W||^2 to the loss.  dtype: float64 (default) or float32 for speed.
+    """
+
+    def __init__(self, sizes, activation="sigmoid", loss="cross_entropy", output=None, init="scaled_normal",
+                 seed=0, dropout=0.0, weight_decay=0.0, dtype=np.float64):
+        self.sizes = [int(n) for n in sizes]
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
+        self.activation = check_activation_name(activation)
+        self.output = check_activation_name(output or DEFAULT_OUTPUT.get(loss, "softmax"), OUTPUT_ACTIVATIONS)
+        check_pairing(loss, self.output)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout is the probability of dropping a unit and must be in [0, 1), got {dropout}")
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        self.loss, self.init, self.seed = loss, init, seed
+        self.dropout, self.weight_decay, self.dtype = float(dropout), float(weight_decay), np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        rng = np.random.default_rng(seed)
+        initializer = get_initializer(init)
+        self.weights = [initializer(n_in, n_out, rng, self.dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in sizes[1:]]
+        self.rng = rng  # continues the same stream for dropout masks
+
+    def __repr__(self):
+        return (f"Network({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, "
+                f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name})")
+
+    @property
+    def n_layers(self):
+        """Number of weight layers (a 784-30-10 network has 2)."""
+        return len(self.weights)
+
+    def parameters(self):
+        """[W0, b0, W1, b1, ...]: the arrays an optimizer updates in place."""
+        return [p for pair in zip(self.weights, self.biases) for p in pair]
+
+    def n_parameters(self):
+        return sum(p.size for p in self.parameters())
+
+    # -- forward and backward ----------------------------------------------------------------
+
+    def forward(self, X, training=False):
+        """Output activations a^L: (m, sizes[-1]), and the caches the backward pass needs.
+
+        training=True applies dropout to hidden layers (if the network has any)."""
+        caches, a = [], X
+        last = self.n_layers - 1
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            z, dense_cache = dense_forward(a, W, b)
+            if l == last:
+                a = softmax(z) if self.output == "softmax" else ELEMENTWISE[self.output][0](z)
+                caches.append((dense_cache, z, None))
+                break
+            a, act_cache = activation_forward(z, self.activation)
+            mask = None
+            if training and self.dropout > 0:
+                a, mask = dropout_forward(a, self.dropout, self.rng)
+            caches.append((dense_cache, act_cache, mask))
+        return a, caches
+
+    def backward(self, delta, caches):
+        """Backpropagate the output error delta = dC/dz^L (m, sizes[-1]) through every layer.
+
+        Returns gradients in the order of parameters(): [dW0, db0, dW1, db1, ...]; each dW_l = a_{l-1}^T delta_l
+        and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})."""
+        grads = [None] * (2 * self.n_layers)
+        for l in range(self.n_layers - 1, -1, -1):
+            dense_cache = caches[l][0]
+            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0)
+            if l > 0:
+                _, act_cache, mask = caches[l - 1]
+                if mask is not None:
+                    dA = dropout_backward(dA, mask)
+                delta = activation_backward(dA, act_cache)
+        if self.weight_decay:
+            for l, W in enumerate(self.weights):
+                grads[2 * l] += self.weight_decay * W
+        return grads
+
+    def loss_and_gradients(self, X, Y, training=True):
+        """Loss of the batch (mean over its m examples, plus the L2 term) and its gradients.
+
+        X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...])."""
+        a, caches = self.forward(X, training=training)
+        z = caches[-1][1]
+        loss = loss_value(self.loss, self.output, z, a, Y) + self.l2_penalty()
+        return loss, self.backward(output_delta(self.loss, self.output, z, a, Y), caches)
+
+    def compute_loss(self, X, Y):
+        """The loss of (X, Y) in evaluation mode (no dropout), including the L2 term."""
+        a, caches = self.forward(X)
+        return loss_value(self.loss, self.output, caches[-1][1], a, Y) + self.l2_penalty()
+
+    def l2_penalty(self):
+        """lambda/2 * sum of squared weights (biases are not decayed)."""
+        if not self.weight_decay:
+            return 0.0
+        return 0.5 * self.weight_decay * sum(float(np.sum(W * W)) for W in self.weights)
+
+    # -- using a trained network -------------------------------------------------------------
+
+    def predict_proba(self, X, batch_size=10000):
+        """Output activations for X: (m, sizes[-1]). With softmax these are class probabilities.
+        Evaluated in chunks so that large inputs do not need large hidden-layer buffers."""
+        X = self.check_input(X)
+        chunks = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
+        return np.concatenate(chunks) if chunks else np.empty((0, self.sizes[-1]), self.dtype)
+
+    def predict(self, X, batch_size=10000):
+        """Predicted class per row of X: the index of the largest output, shape (m,)."""
+        return self.predict_proba(X, batch_size).argmax(axis=1)
+
+    def check_input(self, X):
+        """X as a 2-D array of this network's dtype, or a ValueError that says what is wrong with it."""
+        X = np.asarray(X)
+        expected = self.sizes[0]
+        if X.ndim == 1 and X.size == expected:
+            raise ValueError(f"X is a single example of shape {X.shape}; pass a batch of shape (m, {expected}), "
+                             f"e.g. X.reshape(1, -1)")
+        if X.ndim == 3 and X.shape[1] * X.shape[2] == expected:
+            raise ValueError(f"X has shape {X.shape} (images as 2-D arrays); flatten them to "
+                             f"(m, {expected}) with X.reshape(len(X), -1)")
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D with shape (m, {expected}), got shape {X.shape}")
+        if X.shape[1] != expected:
+            hint = " (did you keep the label column?)" if X.shape[1] == expected + 1 else ""
+            raise ValueError(f"X has {X.shape[1]} features per row but the first layer expects "
+                             f"{expected}{hint}")
+        if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+            raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
+        return X.astype(self.dtype, copy=False)

@@ -1,0 +1,104 @@
+"""Optimizers with explicit, inspectable state. Each `step(params, grads)` updates params in place.
+
+params and grads are matching lists of arrays (Network.parameters() and the gradients from
+Network.loss_and_gradients); the optimizer keeps one state array per parameter where it needs one.
+`lr` is a plain attribute, so a schedule can change it between steps.
+"""
+import numpy as np
+
+
+class SGD:
+    """Plain (stochastic) gradient descent:  theta <- theta - lr * g."""
+
+    def __init__(self, lr=0.1):
+        self.lr = check_lr(lr)
+
+    def step(self, params, grads):
+        for p, g in zip(params, grads):
+            p -= self.lr * g
+
+
+class Momentum:
+    """SGD with momentum (Polyak):  v <- beta v - lr g;  theta <- theta + v.
+
+    nesterov=True uses the look-ahead form (Sutskever et al., 2013):  theta <- theta + beta v - lr g,
+    with v already updated: the step is taken from where the momentum is about to carry us.
+    """
+
+    def __init__(self, lr=0.1, beta=0.9, nesterov=False):
+        self.lr, self.beta, self.nesterov = check_lr(lr), beta, nesterov
+        self.velocity = None
+
+    def step(self, params, grads):
+        if self.velocity is None:
+            self.velocity = [np.zeros_like(p) for p in params]
+        for p, g, v in zip(params, grads, self.velocity):
+            v *= self.beta
+            v -= self.lr * g
+            if self.nesterov:
+                p += self.beta * v - self.lr * g
+            else:
+                p += v
+
+
+class RMSProp:
+    """RMSProp (Hinton, 2012):  s <- rho s + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(s) + eps).
+    Each weight gets its own step size, small where gradients have been large."""
+
+    def __init__(self, lr=1e-3, rho=0.9, eps=1e-8):
+        self.lr, self.rho, self.eps = check_lr(lr), rho, eps
+        self.square_avg = None
+
+    def step(self, params, grads):
+        if self.square_avg is None:
+            self.square_avg = [np.zeros_like(p) for p in params]
+        for p, g, s in zip(params, grads, self.square_avg):
+            s *= self.rho
+            s += (1 - self.rho) * g * g
+            p -= self.lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam:
+    """Adam, Kingma & Ba (2015), Algorithm 1. At step t, for each parameter theta with gradient g:
+
+        m <- beta1 m + (1 - beta1) g            first moment (momentum)
+        v <- beta2 v + (1 - beta2) g^2          second moment (RMSProp)
+        m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)    bias correction: m, v start at 0
+        theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+    """
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = check_lr(lr), beta1, beta2, eps
+        self.t, self.m, self.v = 0, None, None
+
+    def step(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+            self.v = [np.zeros_like(p) for p in params]
+            self._scratch = [np.zeros_like(p) for p in params]
+        self.t += 1
+        m_correction = 1 - self.beta1 ** self.t
+        v_correction = 1 - self.beta2 ** self.t
+        for p, g, m, v, tmp in zip(params, grads, self.m, self.v, self._scratch):
+            # The four lines of Algorithm 1, with out= into a scratch array: no temporaries per step.
+            np.multiply(g, 1 - self.beta1, out=tmp); m *= self.beta1; m += tmp           # m = b1 m + (1-b1) g
+            np.multiply(g, g, out=tmp); tmp *= 1 - self.beta2; v *= self.beta2; v += tmp  # v = b2 v + (1-b2) g^2
+            np.divide(v, v_correction, out=tmp); np.sqrt(tmp, out=tmp); tmp += self.eps   # sqrt(v_hat) + eps
+            np.divide(m, tmp, out=tmp); tmp *= self.lr / m_correction; p -= tmp           # lr m_hat / (...)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": lambda **kw: Momentum(nesterov=True, **kw),
+              "rmsprop": RMSProp, "adam": Adam}
+
+
+def make_optimizer(name, **hyperparameters):
+    """Build an optimizer by name: sgd, momentum, nesterov, rmsprop or adam."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](**hyperparameters)
+
+
+def check_lr(lr):
+    if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
+        raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
+    return float(lr)

@@ -1,0 +1,48 @@
+"""A dependency-free text progress bar for terminals and Jupyter (both honour a carriage return)."""
+import sys
+import time
+
+
+class ProgressBar:
+    """Draws `description [#####.....] 120/469` on one line, redrawn in place.
+
+    Also speaks pooch's progress-bar protocol (total, update, reset, close) for downloads.
+    """
+
+    def __init__(self, total, description="", unit="", width=30, stream=None, min_interval=0.1):
+        self.total, self.description, self.unit = total, description, unit
+        self.width, self.stream, self.min_interval = width, stream or sys.stderr, min_interval
+        self.count, self._last_draw = 0, 0.0
+
+    def update(self, n=1):
+        self.count += n
+        now = time.perf_counter()
+        if now - self._last_draw >= self.min_interval or (self.total and self.count >= self.total):
+            self._last_draw = now
+            self._draw()
+
+    def reset(self):
+        self.count = 0
+
+    def close(self, suffix=""):
+        self._draw(suffix)
+        self.stream.write("\n")
+        self.stream.flush()
+
+    def _draw(self, suffix=""):
+        if self.total:
+            done = min(self.count / self.total, 1.0)
+            filled = int(done * self.width)
+            bar = "#" * filled + "." * (self.width - filled)
+            line = f"{self.description} [{bar}] {self.count}/{self.total}{self.unit}"
+        else:
+            line = f"{self.description} {self.count}{self.unit}"
+        self.stream.write("\r" + line + (" " + suffix if suffix else ""))
+        self.stream.flush()
+
+
+def wants_progress(progress):
+    """progress=None means: show a bar when stderr is an interactive terminal."""
+    if progress is None:
+        return hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    return bool(progress)

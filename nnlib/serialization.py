@@ -1,0 +1,75 @@
+"""Saving and loading a trained network as one .npz file: the arrays plus its architecture as JSON text.
+
+Loading uses allow_pickle=False, so a model file can never run code; a file of the wrong kind gets a
+ValueError that says what it is missing.
+"""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .network import Network
+
+FORMAT = "nnlib-network"
+VERSION = 1
+_SETTINGS = ("sizes", "activation", "loss", "output", "init", "seed", "dropout", "weight_decay")
+
+
+def save_network(net, path):
+    """Write net to path (.npz): arrays W0, b0, W1, b1, ... and 'meta', a JSON string with the settings.
+
+    Written to a temporary file first and renamed, so an interrupted save never leaves half a file."""
+    path = Path(path)
+    meta = {"format": FORMAT, "version": VERSION, "dtype": net.dtype.name,
+            **{key: getattr(net, key) for key in _SETTINGS}}
+    arrays = {f"{kind}{l}": array for l, (W, b) in enumerate(zip(net.weights, net.biases))
+              for kind, array in (("W", W), ("b", b))}
+    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def load_network(path):
+    """Read a network written by save_network. Raises FileNotFoundError or a ValueError naming the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as error:
+        raise ValueError(f"{path}: not an nnlib model file (.npz written by save_network): {error}") from None
+    if not hasattr(archive, "files") or "meta" not in archive.files:
+        raise ValueError(f"{path}: not an nnlib model file: it has no 'meta' entry describing the network")
+    with archive:
+        meta = _read_meta(path, archive)
+        net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"])
+        for l in range(net.n_layers):
+            for kind, target in (("W", net.weights), ("b", net.biases)):
+                name = f"{kind}{l}"
+                if name not in archive.files or archive[name].shape != target[l].shape:
+                    found = archive[name].shape if name in archive.files else "nothing"
+                    raise ValueError(f"{path}: {name} should have shape {target[l].shape} for sizes "
+                                     f"{meta['sizes']}, found {found}; the file is damaged")
+                target[l][...] = archive[name]
+    return net
+
+
+def _read_meta(path, archive):
+    try:
+        meta = json.loads(str(archive["meta"]))
+    except ValueError:
+        raise ValueError(f"{path}: its 'meta' entry is not valid JSON; the file is damaged") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: not an nnlib model file (meta format is not {FORMAT!r})")
+    if meta.get("version", 0) > VERSION:
+        raise ValueError(f"{path}: written by a newer nnlib (format version {meta['version']}); upgrade nnlib")
+    missing = [key for key in (*_SETTINGS, "dtype") if key not in meta]
+    if missing:
+        raise ValueError(f"{path}: its metadata lacks {', '.join(missing)}; the file is damaged")
+    return meta
