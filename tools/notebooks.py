@@ -2,6 +2,7 @@
 
     python tools/notebooks.py regenerate [NOTEBOOK ...]   rewrite navigation, re-execute in place, store outputs
     python tools/notebooks.py run [--out DIR]             execute every chapter into DIR (default build/notebooks)
+    python tools/notebooks.py nav                         rewrite navigation cells and the README table only
     python tools/notebooks.py check                       exit 1 if navigation or the README table is stale
 
 Use `python3 run.py regenerate` / `python3 run.py notebooks`, which run this inside .venv.
@@ -141,6 +142,15 @@ def regenerate(selected):
         print(f"{path.name}: executed in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+def rewrite_navigation():
+    """Navigation cells are Markdown: updating them needs no re-execution and leaves outputs as they are."""
+    navs, readme = expected_navigation()
+    README.write_text(readme)
+    for path, nav in navs.items():
+        notebook = with_navigation(nbformat.read(path, as_version=4), nav)
+        _write_atomically(path, notebook)
+
+
 def run_all(out_dir):
     out_dir.mkdir(parents=True, exist_ok=True)
     total = 0.0
@@ -182,12 +192,15 @@ def main(argv=None):
     regen.add_argument("notebooks", nargs="*", help="file names to execute (default: all)")
     run = commands.add_parser("run", help="execute every chapter into a separate folder")
     run.add_argument("--out", type=Path, default=ROOT / "build" / "notebooks")
+    commands.add_parser("nav", help="rewrite navigation cells and the README table without executing")
     commands.add_parser("check", help="fail if navigation or the README table is stale")
     args = parser.parse_args(argv)
     if args.command == "regenerate":
         regenerate({Path(name).name for name in args.notebooks})
     elif args.command == "run":
         run_all(args.out)
+    elif args.command == "nav":
+        rewrite_navigation()
     else:
         problems = stale()
         print("\n".join(problems) or "navigation and README table are current")
