@@ -333,10 +333,14 @@ def _fetch_verified(url, target, sha256, timeout, progress):
     """Download url into target atomically: temporary file, check format and hash, then rename."""
     import pooch
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     downloader = pooch.HTTPDownloader(progressbar=_progress_bar(progress, target.name), chunk_size=65536,
                                       timeout=timeout)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as error:
+        raise OSError(f"cannot write into the data folder {target.parent} ({error.strerror}); pass data_dir= "
+                      f"or set {ENV_VAR} to a folder you can write to") from None
     os.close(handle)
     try:
         downloader(url, temporary, None)

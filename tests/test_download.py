@@ -167,8 +167,8 @@ def test_server_stalling_mid_download_times_out_without_partial_file(target, con
     big = fake_mnist(n_train=200, n_test=1)
     name = "train-images-idx3-ubyte.gz"
     with FileServer(serve_gz(big), delay=5, stall_after_bytes=1000) as server:
-        message = download_error(target, [server.url], {name: fake_hashes(big)[name]}, timeout=0.5)
-    assert f"{server.url}{name}: timed out: no data within 0.5 s" in message
+        message = download_error(target, [server.url], {name: fake_hashes(big)[name]}, timeout=0.3)
+    assert f"{server.url}{name}: timed out: no data within 0.3 s" in message
 
 
 def test_interrupt_during_download_leaves_nothing_behind(target, contents, monkeypatch):
@@ -184,3 +184,12 @@ def test_interrupt_during_download_leaves_nothing_behind(target, contents, monke
 def test_no_mirrors_at_all(target, contents):
     message = download_error(target, [], fake_hashes({LABELS: contents[LABELS]}))
     assert message.startswith(f"could not download {LABELS}; tried:\n  (no mirrors given)\n")
+
+
+def test_unwritable_data_folder_says_what_to_do(tmp_path, contents):
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")  # a folder cannot be created inside a file, even by root
+    with FileServer(serve_gz(contents)) as server, pytest.raises(OSError) as info:
+        download_mnist(blocker / "mnist", mirrors=[server.url], files=fake_hashes(contents), progress=False)
+    assert str(info.value) == (f"cannot write into the data folder {blocker / 'mnist'} (Not a directory); "
+                               f"pass data_dir= or set NNLIB_DATA_DIR to a folder you can write to")

@@ -168,12 +168,6 @@ def test_default_is_the_repository_folder_from_any_working_directory(tmp_path):
     assert output == f"{REPO_DATA_DIR} (10000,)"
 
 
-def test_environment_variable_works_in_a_fresh_process(fake_dir, contents, tmp_path):
-    code = f"from nnlib.data import load_mnist\nprint(load_mnist(files={fake_hashes(contents)!r}).X_train.shape)"
-    output = run_python(code, cwd=tmp_path, XDG_CACHE_HOME=str(tmp_path / "cache"), NNLIB_DATA_DIR=str(fake_dir))
-    assert output == "(30, 784)"
-
-
 def test_missing_files_without_download_say_which_and_where(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
