@@ -14,6 +14,7 @@ class SGD:
         self.lr = check_lr(lr)
 
     def step(self, params, grads):
+        """One update of every array in params (in place) from the matching gradient in grads."""
         for p, g in zip(params, grads):
             p -= self.lr * g
 
@@ -30,6 +31,7 @@ class Momentum:
         self.velocity = None
 
     def step(self, params, grads):
+        """One update of every array in params (in place); the velocities persist between calls."""
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
         for p, g, v in zip(params, grads, self.velocity):
@@ -50,6 +52,7 @@ class RMSProp:
         self.square_avg = None
 
     def step(self, params, grads):
+        """One update of every array in params (in place); the running averages s persist between calls."""
         if self.square_avg is None:
             self.square_avg = [np.zeros_like(p) for p in params]
         for p, g, s in zip(params, grads, self.square_avg):
@@ -72,6 +75,7 @@ class Adam:
         self.t, self.m, self.v = 0, None, None
 
     def step(self, params, grads):
+        """One update of every array in params (in place); t, m and v persist between calls."""
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
@@ -99,6 +103,8 @@ def make_optimizer(name, **hyperparameters):
 
 
 def check_lr(lr):
-    if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
+    """lr as a float if it is a finite number > 0, else a ValueError (True, nan and strings are refused)."""
+    if isinstance(lr, (bool, np.bool_)) or not (isinstance(lr, (int, float, np.integer, np.floating))
+                                                  and np.isfinite(lr) and lr > 0):
         raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
     return float(lr)
