@@ -109,7 +109,7 @@ class Network:
 
         X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...])."""
         a, caches = self.forward(X, training=training)
-        self.check_targets(Y, a)
+        Y = self.check_targets(Y, a)
         z = caches[-1][1]
         loss = loss_value(self.loss, self.output, z, a, Y) + self.l2_penalty()
         return loss, self.backward(output_delta(self.loss, self.output, z, a, Y), caches)
@@ -117,7 +117,7 @@ class Network:
     def compute_loss(self, X, Y):
         """The loss of (X, Y) in evaluation mode (no dropout), including the L2 term."""
         a, caches = self.forward(X)
-        self.check_targets(Y, a)
+        Y = self.check_targets(Y, a)
         return loss_value(self.loss, self.output, caches[-1][1], a, Y) + self.l2_penalty()
 
     def l2_penalty(self):
@@ -127,13 +127,15 @@ class Network:
         return 0.5 * self.weight_decay * sum(float(np.sum(W * W)) for W in self.weights)
 
     def check_targets(self, Y, a):
-        """Y must be target rows shaped like the output a: (m, sizes[-1]). Labels of shape (m,) would
-        broadcast against a silently (or fail deep inside NumPy), so they get a pointer to to_one_hot."""
+        """Y as an array of a's dtype (float32 targets keep a float32 network in float32), after checking
+        it has a's shape (m, sizes[-1]). Labels of shape (m,) would broadcast against a silently (or fail
+        deep inside NumPy), so they get a pointer to to_one_hot."""
         if np.shape(Y) != a.shape:
             hint = (f"; turn labels into one-hot rows with nnlib.to_one_hot(y, {a.shape[1]})"
                     if np.ndim(Y) == 1 else "")
             raise ValueError(f"Y must have shape {a.shape} (one target row per example, one column per "
                              f"output), got shape {np.shape(Y)}{hint}")
+        return np.asarray(Y, dtype=a.dtype)
 
     # -- using a trained network -------------------------------------------------------------
 

@@ -66,8 +66,9 @@ def test_float32_stays_float32_through_forward_backward():
     net = Network([4, 5, 3], activation="relu", dtype=np.float32)
     X, Y = batch()
     a, _ = net.forward(X.astype(np.float32))
-    _, grads = net.loss_and_gradients(X.astype(np.float32), Y.astype(np.float32))
-    assert a.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
+    for targets in (Y.astype(np.float32), Y):                      # float64 targets must not upcast either
+        loss, grads = net.loss_and_gradients(X.astype(np.float32), targets)
+        assert a.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
     assert net.predict_proba(X).dtype == np.float32              # float64 input is converted, not upcast to
 
 
