@@ -60,7 +60,10 @@ def test_shape_and_dtype_are_kept(name, f, f_prime):
 
 
 def test_relu_kink_convention_is_zero_and_leaky_slope_is_alpha():
-    assert act.relu_prime(np.array([0.0]))[0] == 0.0
+    zero = np.array([0.0])
+    assert act.relu_prime(zero)[0] == 0.0
+    assert act.derivative_given_output("relu", zero, act.relu(zero))[0] == 0.0   # the backward pass agrees
+    assert act.derivative_given_output("leaky_relu", zero, act.leaky_relu(zero))[0] == 0.01
     np.testing.assert_array_equal(act.leaky_relu_prime(np.array([-3.0, 0.0, 2.0])), [0.01, 0.01, 1.0])
 
 
