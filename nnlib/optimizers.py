@@ -1,4 +1,5 @@
-"""Optimizers with explicit, inspectable state. Each `step(params, grads)` updates params in place.
+"""Optimizers with explicit, inspectable state. Each `step(params, grads)` updates params in place,
+by the rule stated in its class docstring.
 
 params and grads are matching lists of arrays (Network.parameters() and the gradients from
 Network.loss_and_gradients); the optimizer keeps one state array per parameter where it needs one.
@@ -14,7 +15,6 @@ class SGD:
         self.lr = check_lr(lr)
 
     def step(self, params, grads):
-        """One update of every array in params (in place) from the matching gradient in grads."""
         for p, g in zip(params, grads):
             p -= self.lr * g
 
@@ -31,7 +31,6 @@ class Momentum:
         self.velocity = None
 
     def step(self, params, grads):
-        """One update of every array in params (in place); the velocities persist between calls."""
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
         for p, g, v in zip(params, grads, self.velocity):
@@ -52,7 +51,6 @@ class RMSProp:
         self.square_avg = None
 
     def step(self, params, grads):
-        """One update of every array in params (in place); the running averages s persist between calls."""
         if self.square_avg is None:
             self.square_avg = [np.zeros_like(p) for p in params]
         for p, g, s in zip(params, grads, self.square_avg):
@@ -75,7 +73,6 @@ class Adam:
         self.t, self.m, self.v = 0, None, None
 
     def step(self, params, grads):
-        """One update of every array in params (in place); t, m and v persist between calls."""
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
