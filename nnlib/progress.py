@@ -15,6 +15,7 @@ class ProgressBar:
         self.count, self._last_draw = 0, 0.0
 
     def update(self, n=1):
+        """Count n more steps done; redraw at most every min_interval seconds (and at the end)."""
         self.count += n
         now = time.perf_counter()
         if now - self._last_draw >= self.min_interval or (self.total and self.count >= self.total):
@@ -22,9 +23,11 @@ class ProgressBar:
             self._draw()
 
     def reset(self):
+        """Start counting from 0 again (pooch calls this before a retry)."""
         self.count = 0
 
     def close(self, suffix=""):
+        """Draw the final state, followed by suffix (e.g. the epoch's loss), and end the line."""
         self._draw(suffix)
         self.stream.write("\n")
         self.stream.flush()
