@@ -82,7 +82,7 @@ def student_notebook(notebook, name="notebook"):
         if not is_solution(cell):
             cells.append(cell)
         elif cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(ANSWER_NOTE))
+            cells.append(nbformat.v4.new_markdown_cell(ANSWER_NOTE, id=cell.get("id")))
         else:
             solution_functions |= defined_names(cell.source)
             cell.source = strip_solution(cell.source, f"{name} cell {index}")
@@ -91,8 +91,6 @@ def student_notebook(notebook, name="notebook"):
     for cell in cells:
         if cell.cell_type == "code" and (is_solution(cell) or (calls and calls.search(cell.source))):
             cell.outputs, cell.execution_count = [], None
-    for cell in cells:
-        cell.pop("id", None)
     notebook.cells = cells
     notebook.nbformat_minor = max(notebook.nbformat_minor, 4)
     return normalize(notebook)
