@@ -53,7 +53,7 @@ def test_naive_sigmoid_fails_without_emitting_a_warning():
     (lambda z: 1 / (1 + np.exp(z)), "the exponent needs a minus sign"),
     (lambda z: np.exp(-z), "that is e^-z alone"),
     (lambda z: math.exp(-z) / (1 + math.exp(-z)), "np.exp works element-wise"),
-    (lambda z: np.exp(z) / (1 + np.exp(z)), "e^-z overflows"),  # overflows for large positive z
+    (lambda z: np.exp(z) / (1 + np.exp(z)), "e^z overflows for large positive z"),
     (lambda z: [1 / (1 + math.exp(-v)) for v in np.ravel(z)], "not a list"),
     (lambda z: sigmoid_tanh(np.ravel(z)), "same shape as z"),
 ])

@@ -50,7 +50,8 @@ def _diagnose_sigmoid(recorder):
         (z,) = args
         error = recorder.error
         if isinstance(error, FloatingPointError):
-            return (f"NumPy reported '{error}': e^-z overflows for large negative z (e^1000 is too big for a "
+            culprit = "e^z overflows for large positive z" if np.min(z) > 0 else "e^-z overflows for large negative z"
+            return (f"NumPy reported '{error}': {culprit} (e^1000 is too big for a "
                     f"float). Use a form that only ever exponentiates non-positive numbers, e.g. "
                     f"e^z / (1 + e^z) where z < 0, or sigma(z) = (1 + tanh(z / 2)) / 2")
         if isinstance(error, TypeError) and "only" in str(error) and "array" in str(error):
