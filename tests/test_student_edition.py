@@ -88,13 +88,14 @@ def exercise_cells(notebook):
     start = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown"
                  and any(line.startswith("#") and "Exercises" in line for line in c.source.splitlines()))
     imports = [c for c in notebook.cells[:start] if c.cell_type == "code" and c.source.strip()
-               and all(line.startswith(("import ", "from ", "#")) or not line.strip()
+               and all(line.startswith(("import ", "from ", "#", "%")) or not line.strip()
                        for line in c.source.splitlines())]
     return imports + [c for c in notebook.cells[start:] if c.cell_type == "code"]
 
 
 def run_cell(source, namespace):
     """exec a cell like a kernel would; return the repr of a trailing expression, if any."""
+    source = "\n".join(line for line in source.splitlines() if not line.startswith("%"))  # IPython magics
     tree = ast.parse(source)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     exec(compile(tree, "<cell>", "exec"), namespace)
