@@ -10,24 +10,7 @@ import numpy as np
 
 from ..activations import sigmoid as reference_sigmoid
 from ..layers import dense_forward as reference_dense_forward
-from .harness import Case, check_function
-
-
-class _Recorder:
-    """Calls the student's function under np.errstate(over/invalid/divide='raise'), so that an overflow
-    warning becomes a FloatingPointError the report can name, and remembers the last exception."""
-
-    def __init__(self, fn):
-        self.fn, self.error = fn, None
-
-    def __call__(self, *args):
-        self.error = None
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                return self.fn(*args)
-        except Exception as error:
-            self.error = error
-            raise
+from .harness import Case, OverflowRecorder, check_function
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +59,7 @@ def _diagnose_sigmoid(recorder):
 def check_sigmoid(sigmoid):
     """Check sigmoid(z) = 1 / (1 + e^-z) element-wise for arrays of any shape and for single numbers.
     An overflow warning counts as a failure: large |z| must give 0 or 1 quietly."""
-    recorder = _Recorder(sigmoid)
+    recorder = OverflowRecorder(sigmoid)
     return check_function("sigmoid", recorder, _sigmoid_cases(), reference_sigmoid, _diagnose_sigmoid(recorder))
 
 
@@ -148,5 +131,5 @@ def _diagnose_dense(recorder):
 def check_dense_forward(dense_forward):
     """Check dense_forward(X, W, b) -> Z = X @ W + b with X (m, n_in), W (n_in, n_out), b (n_out,), Z (m, n_out).
     Unlike nnlib.layers.dense_forward it returns Z alone, without a cache."""
-    recorder = _Recorder(dense_forward)
+    recorder = OverflowRecorder(dense_forward)
     return check_function("dense_forward", recorder, _dense_cases(), _reference_dense, _diagnose_dense(recorder))

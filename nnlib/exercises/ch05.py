@@ -10,25 +10,7 @@ import numpy as np
 
 from ..activations import softmax as reference_softmax
 from ..losses import output_delta
-from .harness import Case, check_function
-
-
-class _Recorder:
-    """Calls the student's function with NumPy's overflow/invalid/divide warnings turned into
-    FloatingPointError, so that e^1000 = inf is reported by name instead of printing a warning and
-    returning nan; remembers the last exception for the diagnosis."""
-
-    def __init__(self, fn):
-        self.fn, self.error = fn, None
-
-    def __call__(self, *args):
-        self.error = None
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                return self.fn(*args)
-        except Exception as error:
-            self.error = error
-            raise
+from .harness import Case, OverflowRecorder, check_function
 
 
 def _close(got, candidate):
@@ -114,7 +96,7 @@ def _diagnose_softmax(recorder):
 def check_softmax(softmax):
     """Check softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik) for z of shape (m, k), one row per example.
     Overflow counts as a failure: logits of size 1000 must work without warnings or nan."""
-    recorder = _Recorder(softmax)
+    recorder = OverflowRecorder(softmax)
     return check_function("softmax", recorder, _softmax_cases(), reference_softmax, _diagnose_softmax(recorder))
 
 

@@ -10,7 +10,7 @@ draws its numbers in a different way (rng.normal, uniform with the right varianc
 """
 import numpy as np
 
-from .harness import Case, CheckResult, _fail, describe
+from .harness import Case, CheckResult, describe, failure
 
 STD_TOLERANCE = 0.05  # relative; the standard error of a std from >= 20,000 draws is below 0.5 %
 MEAN_TOLERANCE = 6.0  # in standard errors of the mean, sigma / sqrt(N)
@@ -109,5 +109,5 @@ def check_he_init(he_init):
         found = _problem(he_init, *case.args)
         if found is not None:
             problem, hint = found
-            return _fail("he_init", case, problem, hint)  # the harness's report format, shared by all checkers
+            return failure("he_init", case, problem, hint)
     return CheckResult("he_init", True, f"✓ he_init: all {len(CASES)} cases pass")
