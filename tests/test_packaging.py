@@ -23,7 +23,8 @@ def pyproject_dependencies():
 
 def environment_dependencies():
     """The top-level '  - name>=x' entries of environment.yml, without python, pip and the pip section."""
-    entries = re.findall(r"^  - ([^\s#]+)\s*$", (ROOT / "environment.yml").read_text(), flags=re.MULTILINE)
+    section = (ROOT / "environment.yml").read_text().split("\ndependencies:", 1)[1]
+    entries = re.findall(r"^  - ([^\s#]+)\s*$", section, flags=re.MULTILINE)
     return {normalize(e) for e in entries if not re.match(r"(python|pip)\b", e)}
 
 
