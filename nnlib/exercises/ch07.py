@@ -1,0 +1,185 @@
+"""Chapter 07 exercises: one step of Adam, and one step of momentum, as pure functions.
+
+    adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v)
+        m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2
+        m_hat = m / (1 - beta1^t);   v_hat = v / (1 - beta2^t)        (t = 1 at the first step)
+        param <- param - lr m_hat / (sqrt(v_hat) + eps)
+
+    momentum_step(param, grad, velocity, lr, beta) -> (param, velocity)
+        velocity <- beta velocity - lr g;   param <- param + velocity     (nnlib.Momentum's convention)
+
+All arrays share one shape (any shape); the checkers try several, with hand-checkable and edge cases.
+When a result is wrong, the diagnosis recomputes the step the way the typical mistakes do and names the
+mistake whose result matches.
+"""
+import numpy as np
+
+from .harness import Case, check_function
+
+ADAM_DEFAULTS = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+
+
+# -- Adam ------------------------------------------------------------------------------------
+
+
+def _adam(param, grad, m, v, t, lr, beta1, beta2, eps, *, correct=True, t_offset=0, eps_inside=False,
+          square=True, swap=False, return_hat=False):
+    """The correct Adam step when called with the defaults; each keyword reproduces one typical mistake."""
+    if swap:
+        beta1, beta2 = beta2, beta1
+    with np.errstate(all="ignore"):  # the mistakes may divide by zero or take sqrt of negatives
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * (grad * grad if square else grad)
+        exponent = t + t_offset
+        m_hat = m / (1 - beta1 ** exponent) if correct else m
+        v_hat = v / (1 - beta2 ** exponent) if correct else v
+        denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+        param = param - lr * m_hat / denominator
+    if return_hat:
+        return param, m_hat, v_hat
+    return param, m, v
+
+
+def reference_adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step (Kingma & Ba 2015, Algorithm 1); returns new arrays (param, m, v)."""
+    return _adam(param, grad, m, v, t, lr, beta1, beta2, eps)
+
+
+# (keyword arguments of _adam that reproduce the mistake, the hint naming it), most telling first
+ADAM_MISTAKES = [
+    (dict(t_offset=-1), "t counts steps from 1: at the first step the corrections are 1 - beta1**1 and "
+                        "1 - beta2**1. With beta**(t - 1) you divide by 1 - beta**0 = 0 at t = 1."),
+    (dict(correct=False), "this is Adam without bias correction: divide m by (1 - beta1**t) and v by "
+                          "(1 - beta2**t) before the update (m and v start at 0, so early on they are too small)."),
+    (dict(t_offset=1), "the bias correction uses beta**(t + 1); t is already the step number (1 at the first "
+                       "step), so use 1 - beta1**t and 1 - beta2**t."),
+    (dict(eps_inside=True), "eps belongs outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps). "
+                            "The difference shows when gradients are small."),
+    (dict(square=False), "v averages the SQUARED gradient: v = beta2 v + (1 - beta2) g**2 (you used g)."),
+    (dict(swap=True), "beta1 and beta2 are swapped: beta1 (0.9) averages g into m, beta2 (0.999) averages "
+                      "g**2 into v."),
+    (dict(return_hat=True), "return the raw moments m and v, not the bias-corrected m_hat and v_hat: the "
+                            "correction is recomputed from m and v at every step."),
+]
+
+
+def _matches(got, expected):
+    """True when got is the same 3-tuple of arrays as expected (nan and inf compared as values)."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+        return False
+    try:
+        return all(np.shape(g) == np.shape(e) and np.allclose(g, e, rtol=1e-6, atol=1e-10, equal_nan=True)
+                   for g, e in zip(got, expected))
+    except (TypeError, ValueError):
+        return False
+
+
+def diagnose_adam_step(args, got, expected):
+    """Name the likely mistake in an adam_step result, or None."""
+    if got is None:
+        return None
+    if isinstance(got, list):
+        return "return a tuple, e.g. `return param, m, v`, not a list"
+    for mistake, hint in ADAM_MISTAKES:
+        if _matches(got, _adam(*args, **mistake)):
+            return hint
+    if isinstance(got, tuple) and len(got) == 3 and _matches((expected[0], got[1], got[2]), expected):
+        return "m and v are right but the parameter is not: param - lr * m_hat / (sqrt(v_hat) + eps)"
+    if isinstance(got, tuple) and len(got) == 3 and _matches((got[2], got[1], got[0]), expected):
+        return "return the three arrays in the order (param, m, v)"
+    return None
+
+
+def _adam_cases():
+    rng = np.random.default_rng(7)
+    # m and v are always separate arrays: a student updating them in place must not see them aliased
+    return [
+        Case("the worked example: step t=1 from m = v = 0, lr = 0.1",
+             (np.array([1.0, -2.0]), np.array([0.5, -4.0]), np.zeros(2), np.zeros(2), 1, 0.1, 0.9, 0.999, 1e-8)),
+        Case("step t=3 of a 2x3 weight matrix with non-zero m and v",
+             (rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(0, 0.1, (2, 3)),
+              rng.uniform(0.01, 0.1, (2, 3)), 3, 1e-3, 0.9, 0.999, 1e-8)),
+        Case("a single-element parameter at step t=2",
+             (np.array([0.3]), np.array([-0.2]), np.array([-0.05]), np.array([0.004]), 2, 0.01, 0.9, 0.999, 1e-8)),
+        Case("tiny gradients (1e-4), where eps matters",
+             (np.ones(4), np.full(4, 1e-4) * np.array([1, -1, 2, -3]), np.zeros(4), np.zeros(4), 1,
+              1e-3, 0.9, 0.999, 1e-8)),
+        Case("huge gradients (1e6) of a bias vector of shape (5,)",
+             (np.zeros(5), 1e6 * rng.normal(size=5), np.zeros(5), np.zeros(5), 1, 1e-3, 0.9, 0.999, 1e-8)),
+        Case("a zero gradient at step t=10: the momentum alone moves the parameter",
+             (np.array([[1.0, 2.0]]), np.zeros((1, 2)), np.array([[0.1, -0.2]]), np.array([[0.02, 0.01]]), 10,
+              1e-3, 0.9, 0.999, 1e-8)),
+        Case("step t=1000, where 1 - beta2**t is still far from 1",
+             (rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(0, 0.1, (3, 2)),
+              rng.uniform(0.01, 0.1, (3, 2)), 1000, 1e-3, 0.9, 0.999, 1e-8)),
+        Case("other hyperparameters: beta1=0.5, beta2=0.75, eps=1e-3, step t=4",
+             (rng.normal(size=3), rng.normal(0, 0.01, 3), rng.normal(0, 0.01, 3), rng.uniform(0, 1e-4, 3), 4,
+              0.05, 0.5, 0.75, 1e-3)),
+    ]
+
+
+def check_adam_step(adam_step):
+    """Check adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v) on 8 cases.
+
+    The hyperparameters are always passed positionally, so your defaults (if any) do not matter."""
+    return check_function("adam_step", adam_step, _adam_cases(), reference_adam_step, diagnose_adam_step)
+
+
+# -- Momentum --------------------------------------------------------------------------------
+
+
+def reference_momentum_step(param, grad, velocity, lr=0.1, beta=0.9):
+    """One step of SGD with momentum (nnlib.Momentum): returns new arrays (param, velocity)."""
+    velocity = beta * velocity - lr * grad
+    return param + velocity, velocity
+
+
+MOMENTUM_MISTAKES = [
+    (lambda p, g, vel, lr, beta: (p - (beta * vel + lr * g), beta * vel + lr * g),
+     "your velocity has the opposite sign: in nnlib's convention velocity = beta * velocity - lr * grad "
+     "and then param = param + velocity"),
+    (lambda p, g, vel, lr, beta: (p - lr * g, -lr * g),
+     "the old velocity is forgotten: velocity = beta * velocity - lr * grad keeps a fraction beta of it"),
+    (lambda p, g, vel, lr, beta: (p + beta * vel - (1 - beta) * lr * g, beta * vel - (1 - beta) * lr * g),
+     "this mixes in the averaging form (1 - beta) * grad; here the step is velocity = beta * velocity - lr * grad"),
+    (lambda p, g, vel, lr, beta: (p + vel, beta * vel - lr * g),
+     "the parameter moved by the OLD velocity: update the velocity first, then param = param + velocity"),
+    (lambda p, g, vel, lr, beta: (p - lr * g, beta * vel - lr * g),
+     "the velocity is right but the parameter took a plain SGD step: add the new velocity, param + velocity"),
+]
+
+
+def diagnose_momentum_step(args, got, expected):
+    """Name the likely mistake in a momentum_step result, or None."""
+    if got is None:
+        return None
+    if isinstance(got, list):
+        return "return a tuple, e.g. `return param, velocity`, not a list"
+    for mistake, hint in MOMENTUM_MISTAKES:
+        if _matches(got, mistake(*args)):
+            return hint
+    if isinstance(got, tuple) and len(got) == 2 and _matches((got[1], got[0]), expected):
+        return "return the two arrays in the order (param, velocity)"
+    return None
+
+
+def _momentum_cases():
+    rng = np.random.default_rng(3)
+    return [
+        Case("by hand: param [1, 2], grad [0.5, -1], velocity [0.2, 0], lr 0.1, beta 0.9",
+             (np.array([1.0, 2.0]), np.array([0.5, -1.0]), np.array([0.2, 0.0]), 0.1, 0.9)),
+        Case("a 3x4 weight matrix with a non-zero velocity",
+             (rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(0, 0.1, (3, 4)), 0.05, 0.9)),
+        Case("a single-element parameter, beta = 0.5",
+             (np.array([-1.0]), np.array([3.0]), np.array([0.4]), 0.01, 0.5)),
+        Case("the first step: velocity starts at zero",
+             (rng.normal(size=5), rng.normal(size=5), np.zeros(5), 0.1, 0.99)),
+        Case("a zero gradient: the velocity coasts on, shrinking by beta",
+             (np.ones((2, 2)), np.zeros((2, 2)), np.array([[0.1, -0.1], [0.3, 0.0]]), 0.1, 0.9)),
+    ]
+
+
+def check_momentum_step(momentum_step):
+    """Check momentum_step(param, grad, velocity, lr, beta) -> (param, velocity) on 5 cases."""
+    return check_function("momentum_step", momentum_step, _momentum_cases(), reference_momentum_step,
+                          diagnose_momentum_step)
