@@ -103,6 +103,9 @@ class DrawingCanvas(anywidget.AnyWidget):
     stroke_width = traitlets.Float(STROKE_WIDTH).tag(sync=True)
     ink = traitlets.Bytes(b"").tag(sync=True, from_json=_bytes_from_json)
 
+    def __repr__(self):
+        return f"DrawingCanvas(size={self.size}, stroke_width={self.stroke_width:g})"
+
     def image(self):
         """The drawing as a (size, size) float array in [0, 1], ink bright; None before the first stroke."""
         if not self.ink:
@@ -178,6 +181,9 @@ class DigitPad(ipywidgets.HBox):
         self.last = None
         super().__init__([self.canvas, ipywidgets.VBox([self.seen, self.answer])])
         self.canvas.observe(self._on_ink, names="ink")
+
+    def __repr__(self):
+        return f"DigitPad(network {'-'.join(map(str, self.net.sizes))}, canvas {self.canvas.size}x{self.canvas.size})"
 
     def _on_ink(self, change=None):
         ink = self.canvas.image()

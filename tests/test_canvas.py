@@ -89,3 +89,8 @@ def test_png_bytes_is_dark_ink_on_white_and_enlarged():
     picture = Image.open(BytesIO(png_bytes(image, scale=4)))
     assert picture.size == (112, 112)
     assert picture.getpixel((0, 0)) == 0 and picture.getpixel((111, 111)) == 255
+
+
+def test_reprs_are_stable_text_without_memory_addresses(net):
+    assert repr(DigitPad(net)) == "DigitPad(network 784-16-10, canvas 280x280)"
+    assert repr(DrawingCanvas()) == "DrawingCanvas(size=280, stroke_width=20)"
