@@ -46,13 +46,13 @@ def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6,
         try:
             got = student_fn(*copy.deepcopy(case.args))
         except NotImplementedError:
-            return _fail(name, case, "is not implemented yet",
+            return failure(name, case, "is not implemented yet",
                          "replace the `raise NotImplementedError(...)` line with your code, then run this check again")
         except Exception as error:  # the student's bug, reported instead of a traceback
-            return _fail(name, case, f"raised {type(error).__name__}: {error}", _hint(diagnose, case, None, expected))
+            return failure(name, case, f"raised {type(error).__name__}: {error}", _hint(diagnose, case, None, expected))
         problem = compare(got, expected, rtol, atol)
         if problem:
-            return _fail(name, case, problem, _hint(diagnose, case, got, expected))
+            return failure(name, case, problem, _hint(diagnose, case, got, expected))
     return CheckResult(name, True, f"✓ {name}: all {len(cases)} cases pass")
 
 
@@ -65,11 +65,30 @@ def _hint(diagnose, case, got, expected):
         return None
 
 
-def _fail(name, case, problem, hint):
+def failure(name, case, problem, hint=None):
+    """The standard report for a failed case, for checkers that cannot compare with a reference directly."""
     lines = [f"✗ {name} failed on case '{case.description}':", f"  {problem}"]
     if hint:
         lines.append(f"  Hint: {hint}")
     return CheckResult(name, False, "\n".join(lines), case.description, hint)
+
+
+class OverflowRecorder:
+    """Calls a student's function with NumPy's overflow/invalid/divide warnings turned into
+    FloatingPointError, so that e^1000 = inf is reported by name instead of printing a warning and
+    returning nan; remembers the last exception for the diagnosis."""
+
+    def __init__(self, fn):
+        self.fn, self.error = fn, None
+
+    def __call__(self, *args):
+        self.error = None
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                return self.fn(*args)
+        except Exception as error:
+            self.error = error
+            raise
 
 
 def compare(got, expected, rtol=1e-6, atol=1e-8):
@@ -108,6 +127,7 @@ def _largest_difference(got, expected):
 
 
 def describe(value):
+    """A few words naming what a student's function returned, e.g. 'an array of shape (2, 3)'."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if value is None:
