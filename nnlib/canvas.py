@@ -128,6 +128,7 @@ class DrawingPrediction:
 
     @property
     def digit(self):
+        """The most probable digit, argmax of probabilities."""
         return self.top[0][0]
 
     def describe(self):

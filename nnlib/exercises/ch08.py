@@ -13,6 +13,7 @@ def _close(a, b):
 
 
 def fgsm_cases():
+    """Cases for check_fgsm: (X, grad, eps) incl. a zero gradient, huge gradients and eps 0."""
     rng = np.random.default_rng(8)
     images = rng.random((3, 784))
     return [
@@ -25,6 +26,7 @@ def fgsm_cases():
 
 
 def diagnose_fgsm(args, got, expected):
+    """Name the likely FGSM mistake: gradient instead of its sign, wrong direction, no clipping, sign(0)."""
     X, grad, eps = args
     if _close(got, np.clip(X + eps * grad, 0, 1)) or _close(got, X + eps * grad):
         return "FGSM steps by eps times the SIGN of the gradient (np.sign), not the gradient itself"
@@ -62,6 +64,7 @@ def _aligned(student_fn):
 
 
 def pca_cases():
+    """Cases for check_pca: (X, k) with a far-off mean, k of 1 to 3, and more features than rows."""
     rng = np.random.default_rng(8)
     stretch = np.diag([5.0, 2.0, 1.0, 0.5, 0.1])
     cloud = rng.standard_normal((40, 5)) @ stretch @ _rotation(rng, 5)
@@ -84,6 +87,7 @@ def _abs_close(got, candidate):
 
 
 def diagnose_pca(args, got, expected):
+    """Name the likely PCA mistake: no centring, U without S, columns of Vt, smallest components."""
     X, k = args
     Xc = X - X.mean(axis=0)
     U, S, Vt = np.linalg.svd(Xc, full_matrices=False)
