@@ -28,10 +28,17 @@ def venv_python():
     return BIN / ("python.exe" if os.name == "nt" else "python")
 
 
+def extras():
+    """The optional dependency groups to install: always dev, plus any in $NNLIB_EXTRAS (comma-separated),
+    e.g. NNLIB_EXTRAS=browser for the real-browser test."""
+    wanted = os.environ.get("NNLIB_EXTRAS", "").replace(" ", "").split(",")
+    return ",".join(sorted({"dev", *filter(None, wanted)}))
+
+
 def wanted_stamp():
-    """What the installed environment must match: the Python running us and pyproject.toml."""
+    """What the installed environment must match: the Python running us, pyproject.toml and the extras."""
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    return f"{sys.version_info[:3]} {digest}\n"
+    return f"{sys.version_info[:3]} {digest} [{extras()}]\n"
 
 
 def ensure_environment():
@@ -49,7 +56,7 @@ def ensure_environment():
     print("Installing nnlib and its dependencies into .venv (a minute or two, once) ...", flush=True)
     pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check"]
     run(pip + ["install", "--quiet", "--upgrade", "pip"])
-    run(pip + ["install", "--quiet", "--editable", f"{ROOT}[dev]"])
+    run(pip + ["install", "--quiet", "--editable", f"{ROOT}[{extras()}]"])
     STAMP.write_text(wanted_stamp())
 
 

@@ -63,8 +63,10 @@ def _fit_in_box(digit):
 
 
 def centre_of_mass(pixels):
-    """(row, column) of the intensity-weighted mean pixel position."""
+    """(row, column) of the intensity-weighted mean pixel position. Raises ValueError for an image without ink."""
     total = pixels.sum()
+    if total <= 0:
+        raise ValueError("the image has no ink (all pixels are 0), so its centre of mass is undefined")
     rows, cols = np.indices(pixels.shape)
     return float((rows * pixels).sum() / total), float((cols * pixels).sum() / total)
 
