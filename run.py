@@ -35,14 +35,21 @@ def extras():
     return ",".join(sorted({"dev", *filter(None, wanted)}))
 
 
-def wanted_stamp():
-    """What the installed environment must match: the Python running us, pyproject.toml and the extras."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    return f"{sys.version_info[:3]} {digest} [{extras()}]\n"
+def pyproject_digest():
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def is_up_to_date():
+    """True when .venv was installed for this Python and this pyproject.toml, with at least these extras."""
+    if not (STAMP.exists() and venv_python().exists()):
+        return False
+    version, digest, installed = (STAMP.read_text().split("|") + ["", "", ""])[:3]
+    return (version == str(sys.version_info[:3]) and digest == pyproject_digest()
+            and set(extras().split(",")) <= set(installed.strip().split(",")))
 
 
 def ensure_environment():
-    if STAMP.exists() and STAMP.read_text() == wanted_stamp() and venv_python().exists():
+    if is_up_to_date():
         return
     if sys.version_info < (3, 10):
         sys.exit(f"nnlib needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
@@ -57,7 +64,7 @@ def ensure_environment():
     pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check"]
     run(pip + ["install", "--quiet", "--upgrade", "pip"])
     run(pip + ["install", "--quiet", "--editable", f"{ROOT}[{extras()}]"])
-    STAMP.write_text(wanted_stamp())
+    STAMP.write_text(f"{sys.version_info[:3]}|{pyproject_digest()}|{extras()}\n")
 
 
 def run(command, **kwargs):
