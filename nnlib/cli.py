@@ -257,7 +257,10 @@ COMMANDS = {"train": command_train, "evaluate": command_evaluate, "predict": com
 def main(argv=None):
     """Run the command line; returns the exit code (0 ok, 1 training diverged, 2 a usage or file error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or a bad argument (2, already reported in one line)
+        return stop.code
     if args.command is None:
         parser.print_help(sys.stderr)
         return USAGE_ERROR
