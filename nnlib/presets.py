@@ -138,6 +138,7 @@ class Preset:
     reproduces: str            # whose network, and how nnlib's version differs
     source_accuracy: str       # what the source reported, in its own terms
     config: Config = field(default_factory=Config)
+    short: str = ""            # a few words for a table column
 
 
 def _nielsen(hidden):
@@ -149,14 +150,17 @@ PRESETS = {preset.name: preset for preset in (
     Preset("nielsen-30",
            "Nielsen, Neural Networks and Deep Learning, ch. 1 (network.py): 784-30-10 sigmoid, quadratic cost, "
            "SGD eta=3, mini-batch 10, 30 epochs, N(0,1) weights (nnlib starts biases at 0, Nielsen at N(0,1))",
-           "95.42% at its best epoch (book, ch. 1)", _nielsen(30)),
+           "95.42% at its best epoch (book, ch. 1)", _nielsen(30),
+           short="Nielsen, NNDL ch. 1: 784-30-10 sigmoid, SGD"),
     Preset("nielsen-70",
            "Nielsen's ch. 1 network with 70 hidden neurons, all else as nielsen-30. The book reports 30 and 100 "
            "hidden neurons only; 70 sits between them",
-           "none for 70 (book: 95.42% with 30, 96.59% with 100)", _nielsen(70)),
+           "none for 70 (book: 95.42% with 30, 96.59% with 100)", _nielsen(70),
+           short="Nielsen ch. 1 setup with 70 hidden"),
     Preset("nielsen-100",
            "Nielsen's ch. 1 network with 100 hidden neurons, all else as nielsen-30",
-           "96.59% (book, ch. 1)", _nielsen(100)),
+           "96.59% (book, ch. 1)", _nielsen(100),
+           short="Nielsen, NNDL ch. 1: 784-100-10"),
     Preset("rashid",
            "Rashid, Make Your Own Neural Network: 784-100-10 sigmoid, per-example SGD lr 0.1, inputs scaled to "
            "0.01..1.0, targets 0.01/0.99, weights N(0, 1/n_in), 5 epochs. His update W += lr (t-o) o(1-o) h^T is "
@@ -165,28 +169,33 @@ PRESETS = {preset.name: preset for preset in (
            "about 97% with lr 0.1 after 5 epochs (book's epoch experiments)",
            Config(layers=(784, 100, 10), activation="sigmoid", loss="quadratic", init="scaled_normal",
                   optimizer="sgd", lr=0.1, batch_size=1, epochs=5, dtype="float64",
-                  input_range=(0.01, 1.0), targets=(0.01, 0.99))),
+                  input_range=(0.01, 1.0), targets=(0.01, 0.99)),
+           short="Rashid, Make Your Own Neural Network: 784-100-10, per-example SGD"),
     Preset("kaggle-10",
            "Samson Zhang's Kaggle notebook 'Simple MNIST NN from scratch': 784-10-10 ReLU/softmax, full-batch "
            "gradient descent lr 0.1, 500 iterations. He init here (the notebook draws weights and biases "
            "uniformly from [-0.5, 0.5]); trained on all 60,000 images (the notebook on Kaggle's 41,000)",
            "about 85% on its training set after 500 iterations (notebook output)",
            Config(layers=(784, 10, 10), activation="relu", init="he", optimizer="sgd", lr=0.1, batch_size="full",
-                  epochs=500, dtype="float32")),
+                  epochs=500, dtype="float32"),
+           short="Kaggle 'Simple MNIST NN from scratch': 784-10-10, full batch"),
     Preset("fullbatch-128-64",
            "784-128-64-10 ReLU/softmax, He init, full-batch gradient descent lr 0.1, 500 iterations",
            "about 94% (issue 6)",
-           Config(layers=(784, 128, 64, 10), optimizer="sgd", lr=0.1, batch_size="full", epochs=500)),
+           Config(layers=(784, 128, 64, 10), optimizer="sgd", lr=0.1, batch_size="full", epochs=500),
+           short="784-128-64-10 ReLU, full-batch GD"),
     Preset("adam-128-64",
            "784-128-64-10 ReLU/softmax, He init, Adam lr 0.001, mini-batches of 128, 10 epochs, float32",
            "about 98% (issue 6)",
-           Config(layers=(784, 128, 64, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=10)),
+           Config(layers=(784, 128, 64, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=10),
+           short="784-128-64-10 ReLU, Adam, mini-batches"),
     Preset("best",
            "the most accurate network found that trains in at most 60 s on a 2-core machine: "
            "784-512-256-10 ReLU/softmax, He init, dropout, Adam with cosine decay, float32, no augmentation",
            "target 98.8% (issue 6)",
            Config(layers=(784, 512, 256, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=8,
-                  dropout=0.2, schedule="cosine")),
+                  dropout=0.2, schedule="cosine"),
+           short="best network in <= 60 s"),
 )}
 
 

@@ -44,7 +44,7 @@ def test_every_preset_is_a_complete_runnable_configuration(name):
     X = prepare_inputs(config, np.zeros((2, 784)))
     loss, grads = net.loss_and_gradients(X, prepare_targets(config, np.array([3, 7])))
     assert np.isfinite(loss) and len(grads) == 2 * net.n_layers
-    assert preset.reproduces and preset.source_accuracy
+    assert preset.reproduces and preset.source_accuracy and preset.short
 
 
 def test_nielsen_uses_the_books_initialization_and_mini_batches():
