@@ -190,11 +190,13 @@ PRESETS = {preset.name: preset for preset in (
            Config(layers=(784, 128, 64, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=10),
            short="784-128-64-10 ReLU, Adam, mini-batches"),
     Preset("best",
-           "the most accurate network found that trains in at most 60 s on a 2-core machine: "
-           "784-512-256-10 ReLU/softmax, He init, dropout, Adam with cosine decay, float32, no augmentation",
-           "target 98.8% (issue 6)",
-           Config(layers=(784, 512, 256, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=8,
-                  dropout=0.2, schedule="cosine"),
+           "the most accurate network found that trains in about 60 s of one core: 784-512-256-10 ReLU/softmax, "
+           "He init, dropout 0.3, Adam lr 0.002 with cosine decay to 0, batch 256, 13 epochs, float32, no data "
+           "augmentation. Tried at 15 epochs: dropout 0.2 with lr 0.001 reached 98.48%, dropout 0.3 with lr 0.002 "
+           "98.60%, both in about 65 s of CPU: the issue's 98.8% was not reached within 60 s",
+           "target 98.8% (issue 6); a 784-512-256-10 in about 90 s reached 98.69%",
+           Config(layers=(784, 512, 256, 10), optimizer="adam", lr=2e-3, batch_size=256, epochs=13,
+                  dropout=0.3, schedule="cosine"),
            short="best network in <= 60 s"),
 )}
 
