@@ -189,7 +189,8 @@ def command_train(args):
     history = train(net, X, Y, optimizer=build_optimizer(config), epochs=config.epochs,
                     batch_size=len(X) if config.batch_size == "full" else config.batch_size, seed=config.seed,
                     test_data=(X_test, data.y_test), schedule=build_schedule(config), verbose=True,
-                    progress=False if args.no_progress else None, evaluate_train=False)
+                    progress=False if args.no_progress or config.batch_size == "full" else None,
+                    evaluate_train=False)  # a bar for a one-step epoch (full batch) would say nothing
     best = int(np.argmax(history.test_accuracy))
     print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs "
           f"(best {history.test_accuracy[best]:.2%} at epoch {best}); training {sum(history.epoch_time):.1f} s, "
