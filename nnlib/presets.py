@@ -73,6 +73,8 @@ def check_config(config):
     for name, value in positive.items():
         if not value > 0:
             raise ValueError(f"{name} must be positive, got {value}")
+    if config.lr_min < 0:
+        raise ValueError(f"lr_min must be >= 0, got {config.lr_min}")
     if config.batch_size != "full" and not (isinstance(config.batch_size, (int, np.integer))
                                           and config.batch_size >= 1):
         raise ValueError(f"batch size must be >= 1 (or 'full'), got {config.batch_size}")

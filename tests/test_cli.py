@@ -113,6 +113,9 @@ def test_full_batch_is_spelled_full():
     (["--dropout", "1.5"], "not a number in [0, 1)"),
     (["--targets", "0.9,0.1"], "must be smaller"),
     (["--no-such-flag"], "unrecognized arguments"),
+    (["--weight-decay", "-1"], "weight_decay must be >= 0"),       # found when the network is built
+    (["--loss", "cross_entropy", "--output", "sigmoid"], "expects a softmax output"),
+    (["--schedule", "cosine", "--lr-min", "-0.1"], "lr_min must be >= 0"),
 ])
 def test_bad_train_arguments_are_one_line_and_exit_2(flags, fragment, capsys):
     err = assert_usage_error(["train", *flags], capsys, fragment, "error:")
