@@ -5,6 +5,7 @@
     python3 run.py test       set up .venv (first time only) and run every test, notebooks included
     python3 run.py notebooks  set up .venv and execute the whole series headless into build/notebooks/
     python3 run.py regenerate maintainers: re-execute the notebooks in place and refresh their outputs
+    python3 run.py student    teachers: build the student edition (solutions removed) into build/student/
 
 Extra arguments after the command go to the tool it runs, e.g. `python3 run.py test -x -k data`
 or `python3 run.py lab --no-browser --port 8899`. Nothing needs activating: every tool runs from .venv.
@@ -68,6 +69,7 @@ def main(argv):
         "test": lambda extra: [tool("pytest"), *extra],
         "notebooks": lambda extra: [venv_python(), "tools/notebooks.py", "run", *extra],
         "regenerate": lambda extra: [venv_python(), "tools/notebooks.py", "regenerate", *extra],
+        "student": lambda extra: [venv_python(), "tools/student_edition.py", *extra],
     }
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)

@@ -8,7 +8,7 @@ Parameters are plain NumPy arrays (Network.weights, Network.biases); float64 by 
 """
 from .activations import (leaky_relu, leaky_relu_prime, relu, relu_prime, sigmoid, sigmoid_prime, softmax,
                           tanh, tanh_prime)
-from .data import IDXFormatError, DataIntegrityError, load_mnist, read_idx, to_one_hot
+from .data import DataIntegrityError, DownloadError, IDXFormatError, load_mnist, read_idx, to_one_hot
 from .gradcheck import check_network_gradients, numerical_gradient, rel_error
 from .layers import dense_backward, dense_forward
 from .losses import binary_cross_entropy, cross_entropy_loss, quadratic_loss, softmax_cross_entropy

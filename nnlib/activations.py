@@ -109,6 +109,7 @@ def derivative_given_output(name, z, a):
 
 
 def check_activation_name(name, allowed=tuple(ELEMENTWISE)):
+    """name itself if it is one of `allowed`, else a ValueError listing the choices."""
     if name not in allowed:
         raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(allowed)}")
     return name

@@ -36,6 +36,13 @@ def check_network_gradients(net, X, Y, h=1e-5):
 
     Runs in evaluation mode (no dropout: a random mask would change f between evaluations).
     Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ...}. Use float64 networks.
+
+    Two ways to get a large error from a correct backward pass:
+    - a ReLU kink: if a pre-activation z lies within about h of 0 (zero biases and a row whose previous
+      layer is all zeros give z == 0 exactly), x +- h lands on both sides of the kink and the centred
+      difference averages two slopes. Use nonzero biases and inputs that keep every |z| well above h.
+    - tiny entries: the difference quotient carries an absolute error near eps * |C| / h ~ 1e-11, so an
+      entry of the gradient around 1e-5 or smaller has a large *relative* error however right it is.
     """
     _, analytic = net.loss_and_gradients(X, Y, training=False)
     names = [f"{kind}{l}" for l in range(net.n_layers) for kind in ("W", "b")]

@@ -30,6 +30,7 @@ INITIALIZERS = {"standard_normal": standard_normal, "scaled_normal": scaled_norm
 
 
 def get_initializer(name):
+    """The initializer function called `name` (a key of INITIALIZERS), or a ValueError listing the choices."""
     if name not in INITIALIZERS:
         raise ValueError(f"unknown initializer {name!r}; choose one of {', '.join(INITIALIZERS)}")
     return INITIALIZERS[name]

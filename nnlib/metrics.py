@@ -3,11 +3,16 @@ import numpy as np
 
 
 def _labels(y, name):
+    """y as integer labels (m,): one-hot or probability rows (m, k) become their arg max."""
     y = np.asarray(y)
     if y.ndim == 2:  # one-hot rows or probabilities: take the arg max
         y = y.argmax(axis=1)
     if y.ndim != 1:
         raise ValueError(f"{name} must be labels of shape (m,) or one-hot rows (m, k), got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        if not (np.issubdtype(y.dtype, np.number) and np.all(np.mod(y, 1) == 0)):
+            raise ValueError(f"{name} must hold whole-number class labels, got dtype {y.dtype}")
+        y = y.astype(np.int64)
     return y
 
 

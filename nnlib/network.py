@@ -21,7 +21,8 @@ class Network:
     (defaults: sigmoid for quadratic, softmax for cross_entropy, sigmoid for binary_cross_entropy).
     init: standard_normal, scaled_normal, xavier or he.  seed: for the initial weights and dropout masks.
     dropout: probability of dropping each hidden unit while training.  weight_decay: L2 strength lambda,
-    adding lambda/2 * sum ||W||^2 to the loss.  dtype: float64 (default) or float32 for speed.
+    adding lambda/2 * sum ||W||^2 to the batch-mean loss (Nielsen writes lambda/2n with n the training-set
+    size; our lambda is his lambda/n).  dtype: float64 (default) or float32 for speed.
     """
 
     def __init__(self, sizes, activation="sigmoid", loss="cross_entropy", output=None, init="scaled_normal",
@@ -60,6 +61,7 @@ class Network:
         return [p for pair in zip(self.weights, self.biases) for p in pair]
 
     def n_parameters(self):
+        """Total number of weights and biases: sum over layers of n_in * n_out + n_out."""
         return sum(p.size for p in self.parameters())
 
     # -- forward and backward ----------------------------------------------------------------
@@ -107,6 +109,7 @@ class Network:
 
         X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...])."""
         a, caches = self.forward(X, training=training)
+        Y = self.check_targets(Y, a)
         z = caches[-1][1]
         loss = loss_value(self.loss, self.output, z, a, Y) + self.l2_penalty()
         return loss, self.backward(output_delta(self.loss, self.output, z, a, Y), caches)
@@ -114,6 +117,7 @@ class Network:
     def compute_loss(self, X, Y):
         """The loss of (X, Y) in evaluation mode (no dropout), including the L2 term."""
         a, caches = self.forward(X)
+        Y = self.check_targets(Y, a)
         return loss_value(self.loss, self.output, caches[-1][1], a, Y) + self.l2_penalty()
 
     def l2_penalty(self):
@@ -121,6 +125,17 @@ class Network:
         if not self.weight_decay:
             return 0.0
         return 0.5 * self.weight_decay * sum(float(np.sum(W * W)) for W in self.weights)
+
+    def check_targets(self, Y, a):
+        """Y as an array of a's dtype (float32 targets keep a float32 network in float32), after checking
+        it has a's shape (m, sizes[-1]). Labels of shape (m,) would broadcast against a silently (or fail
+        deep inside NumPy), so they get a pointer to to_one_hot."""
+        if np.shape(Y) != a.shape:
+            hint = (f"; turn labels into one-hot rows with nnlib.to_one_hot(y, {a.shape[1]})"
+                    if np.ndim(Y) == 1 else "")
+            raise ValueError(f"Y must have shape {a.shape} (one target row per example, one column per "
+                             f"output), got shape {np.shape(Y)}{hint}")
+        return np.asarray(Y, dtype=a.dtype)
 
     # -- using a trained network -------------------------------------------------------------
 
@@ -153,4 +168,9 @@ class Network:
                              f"{expected}{hint}")
         if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
             raise ValueError(f"X must hold real numbers, got dtype {X.dtype}")
-        return X.astype(self.dtype, copy=False)
+        X = X.astype(self.dtype, copy=False)
+        if not np.isfinite(X).all():
+            bad = np.argwhere(~np.isfinite(X))[0]
+            raise ValueError(f"X contains nan or infinite values (first at row {bad[0]}, column {bad[1]}); "
+                             f"clean or impute the data first")
+        return X

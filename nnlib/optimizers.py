@@ -1,4 +1,5 @@
-"""Optimizers with explicit, inspectable state. Each `step(params, grads)` updates params in place.
+"""Optimizers with explicit, inspectable state. Each `step(params, grads)` updates params in place,
+by the rule stated in its class docstring.
 
 params and grads are matching lists of arrays (Network.parameters() and the gradients from
 Network.loss_and_gradients); the optimizer keeps one state array per parameter where it needs one.
@@ -99,6 +100,8 @@ def make_optimizer(name, **hyperparameters):
 
 
 def check_lr(lr):
-    if not (isinstance(lr, (int, float, np.floating)) and np.isfinite(lr) and lr > 0):
+    """lr as a float if it is a finite number > 0, else a ValueError (True, nan and strings are refused)."""
+    if isinstance(lr, (bool, np.bool_)) or not (isinstance(lr, (int, float, np.integer, np.floating))
+                                                  and np.isfinite(lr) and lr > 0):
         raise ValueError(f"the learning rate must be a positive number, got {lr!r}")
     return float(lr)

@@ -5,6 +5,8 @@ ValueError that says what it is missing.
 """
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +21,11 @@ _SETTINGS = ("sizes", "activation", "loss", "output", "init", "seed", "dropout",
 def save_network(net, path):
     """Write net to path (.npz): arrays W0, b0, W1, b1, ... and 'meta', a JSON string with the settings.
 
-    Written to a temporary file first and renamed, so an interrupted save never leaves half a file."""
+    Written to a temporary file first and renamed, so an interrupted save never leaves half a file.
+    Returns the path written."""
     path = Path(path)
     meta = {"format": FORMAT, "version": VERSION, "dtype": net.dtype.name,
-            **{key: getattr(net, key) for key in _SETTINGS}}
+            **{key: _plain(getattr(net, key)) for key in _SETTINGS}}
     arrays = {f"{kind}{l}": array for l, (W, b) in enumerate(zip(net.weights, net.biases))
               for kind, array in (("W", W), ("b", b))}
     temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
@@ -35,34 +38,56 @@ def save_network(net, path):
     return path
 
 
+def _plain(value):
+    """A JSON-ready version of a setting: NumPy integers and floats become Python numbers; a seed that
+    is not a number (a Generator, say) is not reproducible from text and is stored as None."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return None
+
+
 def load_network(path):
     """Read a network written by save_network. Raises FileNotFoundError or a ValueError naming the problem."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as error:
-        raise ValueError(f"{path}: not an nnlib model file (.npz written by save_network): {error}") from None
-    if not hasattr(archive, "files") or "meta" not in archive.files:
-        raise ValueError(f"{path}: not an nnlib model file: it has no 'meta' entry describing the network")
-    with archive:
-        meta = _read_meta(path, archive)
-        net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"])
-        for l in range(net.n_layers):
-            for kind, target in (("W", net.weights), ("b", net.biases)):
-                name = f"{kind}{l}"
-                if name not in archive.files or archive[name].shape != target[l].shape:
-                    found = archive[name].shape if name in archive.files else "nothing"
-                    raise ValueError(f"{path}: {name} should have shape {target[l].shape} for sizes "
-                                     f"{meta['sizes']}, found {found}; the file is damaged")
-                target[l][...] = archive[name]
+    arrays = _read_arrays(path)
+    meta = _read_meta(path, arrays)
+    net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"])
+    for l in range(net.n_layers):
+        for kind, target in (("W", net.weights), ("b", net.biases)):
+            name = f"{kind}{l}"
+            found = arrays[name].shape if name in arrays else "nothing"
+            if found != target[l].shape:
+                raise ValueError(f"{path}: {name} should have shape {target[l].shape} for sizes "
+                                 f"{meta['sizes']}, found {found}; the file is damaged")
+            target[l][...] = arrays[name]
     return net
 
 
-def _read_meta(path, archive):
+def _read_arrays(path):
+    """Every array in the .npz file as a dict, read with allow_pickle=False; any failure is a ValueError."""
     try:
-        meta = json.loads(str(archive["meta"]))
+        with open(path, "rb") as handle:  # our own handle, so it is closed even when np.load fails
+            archive = np.load(handle, allow_pickle=False)
+            if not hasattr(archive, "files"):  # a single .npy array, not an archive
+                raise ValueError("it holds a single array, not an .npz archive")
+            return {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"{path}: not a readable nnlib model file (.npz written by save_network): "
+                         f"{error}") from None
+
+
+def _read_meta(path, arrays):
+    """The settings dict stored in the 'meta' entry, checked for format, version and completeness."""
+    if "meta" not in arrays:
+        raise ValueError(f"{path}: not an nnlib model file: it has no 'meta' entry describing the network")
+    try:
+        meta = json.loads(str(arrays["meta"]))
     except ValueError:
         raise ValueError(f"{path}: its 'meta' entry is not valid JSON; the file is damaged") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:

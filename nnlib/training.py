@@ -9,7 +9,7 @@ import numpy as np
 
 from .data import to_one_hot
 from .metrics import accuracy
-from .optimizers import SGD
+from .optimizers import SGD, check_lr
 from .progress import ProgressBar, wants_progress
 
 
@@ -28,19 +28,24 @@ class History:
     test_accuracy: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     epoch_time: list = field(default_factory=list)       # seconds of training per epoch, evaluation excluded
-    best_epoch: int | None = None                        # epoch of the best validation accuracy
+    best_epoch: int | None = None                        # epoch of the best validation accuracy (first if tied)
     stopped_early: bool = False
 
     @property
     def epochs(self):
+        """Number of epochs actually run (fewer than asked for if training stopped early)."""
         return len(self.loss)
 
 
 def check_labels(X, y, n_classes, dtype):
     """Targets as an (m, n_classes) float matrix: integer labels become one-hot rows, target rows pass as they are.
 
-    Raises ValueError in plain words for a length mismatch or labels outside 0..n_classes-1."""
+    Raises ValueError in plain words for a length mismatch, labels outside 0..n_classes-1, or target rows
+    that are not finite numbers."""
     y = np.asarray(y)
+    if y.ndim == 0 or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise ValueError(f"y must be an array of integer labels or of target rows, got {y.dtype} "
+                         f"with shape {y.shape}")
     if len(y) != len(X):
         raise ValueError(f"X has {len(X)} examples but y has {len(y)} labels; they must match one to one")
     if y.ndim == 1:
@@ -54,6 +59,8 @@ def check_labels(X, y, n_classes, dtype):
                              f"found values from {y.min()} to {y.max()}")
         return to_one_hot(y, n_classes, dtype)
     if y.ndim == 2 and y.shape[1] == n_classes:
+        if not np.isfinite(y).all():
+            raise ValueError("target rows y contain nan or infinite values")
         return y.astype(dtype, copy=False)
     raise ValueError(f"y must be labels of shape ({len(X)},) or target rows of shape ({len(X)}, {n_classes}), "
                      f"got shape {y.shape}")
@@ -67,7 +74,8 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     Each epoch shuffles the examples with a generator seeded by `seed`, then takes one optimizer step
     per batch of batch_size rows. validation_data / test_data: (X, y) pairs evaluated after every epoch.
     schedule: function epoch -> learning rate. patience: stop after that many epochs without a better
-    validation accuracy and restore the best weights. verbose: print `Epoch 3: 9516 / 10000` (test data,
+    validation accuracy in a row (patience >= 1; 1 stops at the first epoch that does not improve) and
+    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` (test data,
     else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
     Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
     """
@@ -81,7 +89,7 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     history, best = History(), None
     for epoch in range(epochs):
         if schedule is not None:
-            optimizer.lr = float(schedule(epoch))
+            optimizer.lr = check_lr(schedule(epoch))
         started = time.perf_counter()
         history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress))
         history.epoch_time.append(time.perf_counter() - started)
@@ -92,10 +100,12 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
             getattr(history, f"{name}_accuracy").append(accuracy(labels, net.predict(X_eval)))
         if verbose:
             _print_epoch(epoch, history, evaluations)
-        if "val" in evaluations and patience is not None:
-            if best is None or history.val_accuracy[-1] > history.val_accuracy[history.best_epoch]:
-                history.best_epoch, best = epoch, [p.copy() for p in net.parameters()]
-            elif epoch - history.best_epoch >= patience:
+        if "val" in evaluations:
+            if history.best_epoch is None or history.val_accuracy[-1] > history.val_accuracy[history.best_epoch]:
+                history.best_epoch = epoch
+                if patience is not None:
+                    best = [p.copy() for p in net.parameters()]
+            elif patience is not None and epoch - history.best_epoch >= patience:
                 history.stopped_early = True
                 break
     if best is not None:
@@ -147,6 +157,9 @@ def _check_schedule_arguments(epochs, batch_size, patience, validation_data):
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
     if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
         raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    if patience is not None and not (isinstance(patience, (int, np.integer)) and patience >= 1):
+        raise ValueError(f"patience is the number of epochs without improvement before stopping and must be "
+                         f"a whole number >= 1, got {patience!r}")
     if patience is not None and validation_data is None:
         raise ValueError("early stopping (patience) watches the validation accuracy: pass validation_data too")
 

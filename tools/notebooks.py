@@ -67,10 +67,9 @@ def _is_nav(cell):
 def with_navigation(notebook, nav_text):
     """Put the navigation line in a tagged first and last Markdown cell (created if missing)."""
     cells = [cell for cell in notebook.cells if not _is_nav(cell)]
-    top = nbformat.v4.new_markdown_cell(nav_text, metadata={"tags": [NAV_TOP]})
-    bottom = nbformat.v4.new_markdown_cell(nav_text, metadata={"tags": [NAV_BOTTOM]})
-    for cell in (top, bottom):
-        cell.pop("id", None)
+    # Fixed ids keep regenerated files byte-stable (nbformat 4.5 requires an id on every cell).
+    top = nbformat.v4.new_markdown_cell(nav_text, metadata={"tags": [NAV_TOP]}, id=NAV_TOP)
+    bottom = nbformat.v4.new_markdown_cell(nav_text, metadata={"tags": [NAV_BOTTOM]}, id=NAV_BOTTOM)
     notebook.cells = [top, *cells, bottom]
     return notebook
 

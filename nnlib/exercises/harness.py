@@ -108,6 +108,7 @@ def _largest_difference(got, expected):
 
 
 def describe(value):
+    """A few words naming what a student's function returned, e.g. 'an array of shape (2, 3)'."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if value is None:

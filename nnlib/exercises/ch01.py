@@ -1,0 +1,141 @@
+"""Checkers for the exercises of chapter 01 (loading MNIST).
+
+    check_one_hot(one_hot)                  one_hot(labels, n_classes) -> (n, n_classes) matrix of 0s and 1s
+    check_parse_idx_header(parse_header)    parse_header(raw_bytes) -> (magic, shape)
+
+Each runs your function on several inputs (including a single label and sizes other than MNIST's),
+compares it with nnlib's own answer and, when it disagrees, names the likely mistake.
+"""
+import numpy as np
+
+from ..data import to_one_hot
+from .harness import Case, check_function
+
+# ---------------------------------------------------------------------------------------------
+# one_hot
+
+
+def _one_hot_cases():
+    rng = np.random.default_rng(1)
+    return [
+        Case("labels [3, 0, 9, 1] with 10 classes", (np.array([3, 0, 9, 1]), 10)),
+        Case("labels [4, 0, 2, 2, 1] with 5 classes", (np.array([4, 0, 2, 2, 1]), 5)),
+        Case("a single label [7] with 10 classes", (np.array([7]), 10)),
+        Case("labels [0, 1, 1] with 4 classes (the top classes never occur)", (np.array([0, 1, 1]), 4)),
+        Case("1000 random labels with 10 classes", (rng.integers(0, 10, size=1000), 10)),
+    ]
+
+
+def _reference_one_hot(labels, n_classes):
+    return to_one_hot(labels, n_classes)
+
+
+def diagnose_one_hot(args, got, expected):
+    """Name the likely mistake in a one_hot result, or None if it is not one we recognise."""
+    labels, n_classes = args
+    n = len(labels)
+    if got is None:
+        return None
+    got = np.asarray(got)
+    if got.shape == (n_classes, n) and n != n_classes:
+        return ("your result is transposed: one row per label (shape (n, n_classes)), "
+                "one column per class")
+    if got.shape == (n, n_classes - 1):
+        return (f"with n_classes = {n_classes} the labels run from 0 to {n_classes - 1}, which needs "
+                f"{n_classes} columns, not {n_classes - 1}")
+    if got.shape == (n, labels.max() + 1) and labels.max() + 1 != n_classes:
+        return ("use the n_classes argument for the number of columns, not labels.max() + 1: a batch "
+                "need not contain every class")
+    if got.shape == (n_classes,) and n == 1:
+        return "a single label must still give a matrix of shape (1, n_classes); do not squeeze it"
+    if got.shape != expected.shape:
+        return None
+    if np.array_equal(got, to_one_hot((labels - 1) % n_classes, n_classes)):
+        return "off by one: label k belongs in column k (labels start at 0), not column k - 1"
+    if np.array_equal(got, to_one_hot((labels + 1) % n_classes, n_classes)):
+        return "off by one: label k belongs in column k (labels start at 0), not column k + 1"
+    if np.array_equal(got, expected * labels[:, None]):
+        return "write a 1 into the label's column, not the label itself"
+    columns_set = np.zeros_like(expected)
+    columns_set[:, labels] = 1
+    if np.array_equal(got, columns_set):
+        return ("Y[:, labels] = 1 sets whole columns; pair each row with its own label: "
+                "Y[np.arange(len(labels)), labels] = 1")
+    return None
+
+
+def check_one_hot(one_hot):
+    """Check one_hot(labels, n_classes): labels (n,) integers in 0..n_classes-1 -> (n, n_classes)
+    with a single 1 per row, in the label's column. Integer and float results are both accepted."""
+    return check_function("one_hot", one_hot, _one_hot_cases(), _reference_one_hot, diagnose_one_hot)
+
+
+# ---------------------------------------------------------------------------------------------
+# parse_idx_header
+
+
+def idx_header(magic, shape, payload=b""):
+    """The bytes of an IDX header (big-endian magic, then one 4-byte size per dimension), then payload."""
+    sizes = b"".join(int(size).to_bytes(4, "big") for size in shape)
+    return magic.to_bytes(4, "big") + sizes + payload
+
+
+def _header_cases():
+    return [
+        Case("the header of MNIST training images (magic 0x00000803, 60000 x 28 x 28)",
+             (idx_header(0x00000803, (60000, 28, 28), bytes(16)),)),
+        Case("the header of MNIST training labels (magic 0x00000801, 60000)",
+             (idx_header(0x00000801, (60000,), bytes([5, 0, 4, 1])),)),
+        Case("a 2-D float32 file (magic 0x00000D02, 5 x 3)", (idx_header(0x00000D02, (5, 3), bytes(60)),)),
+        Case("a 4-D file with a size above 65535 (magic 0x00000804, 70000 x 2 x 3 x 1)",
+             (idx_header(0x00000804, (70000, 2, 3, 1), bytes(8)),)),
+    ]
+
+
+def _reference_header(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "big")
+    ndim = raw_bytes[3]
+    shape = tuple(int.from_bytes(raw_bytes[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return magic, shape
+
+
+def _little_endian_header(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "little")
+    ndim = raw_bytes[3]
+    shape = tuple(int.from_bytes(raw_bytes[4 + 4 * i: 8 + 4 * i], "little") for i in range(ndim))
+    return magic, shape
+
+
+def diagnose_header(args, got, expected):
+    """Name the likely mistake in a parsed (magic, shape), or None if it is not one we recognise."""
+    (raw_bytes,) = args
+    if got is None and raw_bytes[3] != 3:  # earlier cases (3-D) passed, so the count is the likely culprit
+        return (f"this header has {raw_bytes[3]} dimension(s) (byte 3 says so): read that many 4-byte sizes "
+                f"instead of assuming 3")
+    if isinstance(got, list) and len(got) == 2:
+        return "return a tuple (magic, shape), not a list"
+    if not isinstance(got, tuple) or len(got) != 2:
+        return "return a pair: (magic, shape), e.g. (2051, (60000, 28, 28))"
+    magic, shape = got
+    little_magic, little_shape = _little_endian_header(raw_bytes)
+    if magic == little_magic or (isinstance(shape, (tuple, list)) and tuple(shape[:1]) == little_shape[:1]):
+        return ('IDX stores numbers big-endian (most significant byte first): int.from_bytes(b, "big"), '
+                'or struct format ">I"')
+    if magic != expected[0]:
+        return "the magic number is the first 4 bytes read as one big-endian integer"
+    if isinstance(shape, list):
+        return "return the shape as a tuple, like NumPy's array.shape, not a list"
+    if not isinstance(shape, tuple):
+        return None
+    if len(shape) != len(expected[1]):
+        return (f"the number of dimensions is byte 3 of the file (here {raw_bytes[3]}); read that many "
+                f"4-byte sizes instead of assuming 3")
+    if shape and shape[0] == expected[0]:
+        return "the sizes start at byte 4, right after the 4-byte magic number"
+    return None
+
+
+def check_parse_idx_header(parse_header):
+    """Check parse_header(raw_bytes) -> (magic, shape): magic is the first 4 bytes as a big-endian integer,
+    shape a tuple of byte-3-many 4-byte big-endian sizes starting at byte 4. Bytes after the header are ignored."""
+    return check_function("parse_idx_header", parse_header, _header_cases(), _reference_header, diagnose_header)

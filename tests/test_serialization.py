@@ -1,0 +1,124 @@
+"""save_network / load_network: exact roundtrips, safe loading, clear errors, atomic saving."""
+import json
+
+import numpy as np
+import pytest
+
+from nnlib import Network, load_network, save_network
+
+
+def trained_looking(dtype=np.float64, **kwargs):
+    net = Network([4, 6, 3], activation="relu", seed=3, dtype=dtype, **kwargs)
+    rng = np.random.default_rng(0)
+    for b in net.biases:
+        b[...] = rng.standard_normal(b.shape)                    # nonzero biases must survive too
+    return net
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_roundtrip_preserves_predictions_exactly(tmp_path, dtype):
+    net = trained_looking(dtype, dropout=0.25, weight_decay=1e-3)
+    X = np.random.default_rng(1).standard_normal((10, 4))
+    path = save_network(net, tmp_path / "model.npz")
+    loaded = load_network(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))
+    assert loaded.dtype == dtype and all(p.dtype == dtype for p in loaded.parameters())
+    for key in ("sizes", "activation", "loss", "output", "init", "seed", "dropout", "weight_decay"):
+        assert getattr(loaded, key) == getattr(net, key)
+    assert (loaded.dropout, loaded.weight_decay) == (0.25, 1e-3)
+
+
+def test_numpy_integer_seed_is_saved_as_json(tmp_path):
+    net = Network([2, 2], seed=np.int64(7))
+    assert load_network(save_network(net, tmp_path / "m.npz")).seed == 7
+
+
+def test_loading_never_allows_pickles(tmp_path, monkeypatch):
+    path = save_network(trained_looking(), tmp_path / "model.npz")
+    calls = []
+    real_load = np.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("allow_pickle"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", spy)
+    load_network(path)
+    assert calls == [False]
+
+
+def test_saving_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    save_network(trained_looking(), path)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]           # no temporary file left behind
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_network(Network([4, 3]), path)
+    assert path.read_bytes() == before                                     # the old model is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        load_network(tmp_path / "nothing.npz")
+
+
+def write_npz(path, **arrays):
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+    return path
+
+
+def write_npy(path, array):
+    with open(path, "wb") as handle:        # a .npy payload under an .npz name
+        np.save(handle, array)
+    return path
+
+
+def good_meta(**changes):
+    meta = {"format": "nnlib-network", "version": 1, "dtype": "float64", "sizes": [4, 3], "activation": "sigmoid",
+            "loss": "cross_entropy", "output": "softmax", "init": "scaled_normal", "seed": 0, "dropout": 0.0,
+            "weight_decay": 0.0, **changes}
+    return np.array(json.dumps(meta))
+
+
+def test_a_hand_written_file_with_good_meta_loads(tmp_path):
+    W = np.arange(12.0).reshape(4, 3)
+    net = load_network(write_npz(tmp_path / "m.npz", meta=good_meta(), W0=W, b0=np.ones(3)))
+    np.testing.assert_array_equal(net.weights[0], W)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text("W0 = [1, 2, 3]\n") and p, "not a readable nnlib model file"),
+    (lambda p: write_npy(p, np.zeros(3)), "holds a single array, not an .npz archive"),
+    (lambda p: write_npz(p, W0=np.zeros((4, 3))), "it has no 'meta' entry"),
+    (lambda p: write_npz(p, meta=np.array([{"format": "nnlib-network"}], dtype=object)),
+     "Object arrays cannot be loaded when allow_pickle=False"),
+    (lambda p: write_npz(p, meta=good_meta(), W0=np.array([[None] * 3] * 4, dtype=object), b0=np.zeros(3)),
+     "Object arrays cannot be loaded when allow_pickle=False"),
+    (lambda p: write_npz(p, meta=np.array("{not json")), "its 'meta' entry is not valid JSON"),
+    (lambda p: write_npz(p, meta=np.array(json.dumps({"format": "other"}))), "meta format is not 'nnlib-network'"),
+    (lambda p: write_npz(p, meta=good_meta(version=99)), "written by a newer nnlib"),
+    (lambda p: write_npz(p, meta=np.array(json.dumps({"format": "nnlib-network", "version": 1}))),
+     "its metadata lacks sizes, activation"),
+    (lambda p: write_npz(p, meta=good_meta(), W0=np.zeros((3, 3)), b0=np.zeros(3)),
+     r"W0 should have shape \(4, 3\) for sizes \[4, 3\], found \(3, 3\); the file is damaged"),
+    (lambda p: write_npz(p, meta=good_meta(), W0=np.zeros((4, 3))), r"b0 should have shape \(3,\).*found nothing")])
+def test_wrong_files_get_clear_value_errors(tmp_path, make, message):
+    path = make(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match=message):
+        load_network(path)
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.95])
+def test_truncated_files_get_clear_value_errors(tmp_path, keep):
+    path = save_network(trained_looking(), tmp_path / "model.npz")
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+    with pytest.raises(ValueError, match="not a readable nnlib model file"):
+        load_network(path)
