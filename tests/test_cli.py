@@ -145,7 +145,7 @@ def test_missing_model_file(tmp_path, capsys):
 def test_a_file_that_is_not_a_model(tmp_path, capsys):
     path = tmp_path / "notes.npz"
     path.write_text("not a model")
-    assert_usage_error(["evaluate", path], capsys, "not an nnlib model file")
+    assert_usage_error(["evaluate", path], capsys, "nnlib model file")
 
 
 def test_an_npz_that_is_not_an_nnlib_model(tmp_path, capsys):
