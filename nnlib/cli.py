@@ -46,6 +46,7 @@ class _Parser(argparse.ArgumentParser):
 # -- argument types: each turns a string into a value or says what a valid one looks like ------------------
 
 def layer_sizes(text):
+    """"784,30,10" -> (784, 30, 10); at least two sizes, the first 784 and the last 10."""
     try:
         sizes = tuple(int(part) for part in text.split(","))
     except ValueError:
@@ -61,6 +62,7 @@ def layer_sizes(text):
 
 
 def number_pair(text):
+    """"0.01,0.99" -> (0.01, 0.99); the first number must be the smaller."""
     try:
         low, high = (float(part) for part in text.split(","))
     except ValueError:
@@ -71,6 +73,7 @@ def number_pair(text):
 
 
 def batch_size(text):
+    """A whole number >= 1, or "full" for full-batch gradient descent."""
     if text == "full":
         return text
     try:
@@ -83,6 +86,7 @@ def batch_size(text):
 
 
 def positive(kind):
+    """An argument type: text -> kind(text), rejected unless it is > 0."""
     def convert(text):
         try:
             value = kind(text)
@@ -96,6 +100,7 @@ def positive(kind):
 
 
 def fraction(text):
+    """A probability-like number in [0, 1): dropout, momentum, Adam's betas."""
     try:
         value = float(text)
     except ValueError:
@@ -108,6 +113,7 @@ def fraction(text):
 # -- the parser -------------------------------------------------------------------------------------------
 
 def build_parser():
+    """The argparse parser for `nnlib` and its four commands."""
     parser = _Parser(prog="nnlib", description="Train, evaluate and use fully connected networks on MNIST.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_train(commands.add_parser("train", help="train a network on MNIST (see --preset)",
@@ -175,6 +181,7 @@ def config_from_args(args):
 # -- commands ---------------------------------------------------------------------------------------------
 
 def command_train(args):
+    """Train with the configuration from --preset and the flags; print the test accuracy per epoch; save."""
     config = config_from_args(args)
     if args.save and not Path(args.save).resolve().parent.is_dir():
         raise UsageError(f"cannot save to {args.save}: the folder {Path(args.save).parent} does not exist")
@@ -202,6 +209,7 @@ def command_train(args):
 
 
 def command_evaluate(args):
+    """Test accuracy of a saved model on the 10,000 MNIST test images, overall and per digit."""
     net = _load_model(args.model)
     data = _load_data(args.data_dir, net.dtype.name)
     predicted = net.predict(data.X_test)
@@ -215,6 +223,7 @@ def command_evaluate(args):
 
 
 def command_predict(args):
+    """Classify one image: preprocess it MNIST-style, print the predicted digit and the top 3 outputs."""
     net = _load_model(args.model)
     try:
         pixels = to_mnist_format(load_image(args.image))
@@ -230,6 +239,7 @@ def command_predict(args):
 
 
 def command_presets(args):
+    """List every preset: what it reproduces, what its source reported, its configuration and command."""
     for preset in PRESETS.values():
         print(f"{preset.name}")
         print(f"    reproduces: {preset.reproduces}")

@@ -89,12 +89,14 @@ def check_config(config):
 
 
 def build_network(config):
+    """The Network the config describes: sizes config.layers, its activation, loss, init, dropout, dtype."""
     return Network(list(config.layers), activation=config.activation, loss=config.loss, output=config.output,
                    init=config.init, seed=config.seed, dropout=config.dropout, weight_decay=config.weight_decay,
                    dtype=np.dtype(config.dtype))
 
 
 def build_optimizer(config):
+    """The optimizer by name with lr and its own hyperparameters (momentum beta, Adam beta1/beta2)."""
     hyperparameters = {"momentum": {"beta": config.momentum}, "nesterov": {"beta": config.momentum},
                        "adam": {"beta1": config.beta1, "beta2": config.beta2}}.get(config.optimizer, {})
     return make_optimizer(config.optimizer, lr=config.lr, **hyperparameters)
@@ -204,6 +206,7 @@ PRESETS = {preset.name: preset for preset in (
 
 
 def get_preset(name):
+    """The Preset called name, or a ValueError listing the names there are."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)} (see `nnlib presets`)")
     return PRESETS[name]
