@@ -189,8 +189,9 @@ def command_train(args):
     net = build_network(config)
     data = _load_data(args.data_dir, config.dtype)
     X_train, y_train = data.X_train[:args.train_size], data.y_train[:args.train_size]
-    X, Y = prepare_inputs(config, X_train), prepare_targets(config, y_train)
-    X_test = prepare_inputs(config, data.X_test)
+    # The loaded arrays are ours and already in the config's dtype: scale them in place, no second copy.
+    X, Y = prepare_inputs(config, X_train, out=X_train), prepare_targets(config, y_train)
+    X_test = prepare_inputs(config, data.X_test, out=data.X_test)
     print(f"Training {config.summary()}" + (f" (preset {args.preset})" if args.preset else ""))
     print(f"on {len(X)} training images, testing on {len(X_test)}", flush=True)
     history = train(net, X, Y, optimizer=build_optimizer(config), epochs=config.epochs,

@@ -56,6 +56,8 @@ def test_rashid_scales_inputs_and_targets_like_the_book():
     config = get_preset("rashid").config
     X = prepare_inputs(config, np.array([[0.0, 1.0, 0.5]]))
     np.testing.assert_allclose(X, [[0.01, 1.0, 0.505]])          # x/255 * 0.99 + 0.01
+    pixels = np.array([[0.0, 1.0, 0.5]])
+    assert prepare_inputs(config, pixels, out=pixels) is pixels and pixels[0, 2] == pytest.approx(0.505)
     Y = prepare_targets(config, np.array([2]))
     assert Y.shape == (1, 10) and Y[0, 2] == pytest.approx(0.99) and Y[0, 0] == pytest.approx(0.01)
 
