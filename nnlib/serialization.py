@@ -78,8 +78,12 @@ def _read_arrays(path):
                 raise ValueError("it holds a single array, not an .npz archive")
             return {name: archive[name] for name in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        reason = str(error)
+        if "allow_pickle" in reason:  # NumPy's text suggests loading unsafely: exactly what we must not do
+            reason = ("it is not a NumPy file, or it holds pickled Python objects, which nnlib never loads "
+                      "because unpickling can run arbitrary code")
         raise ValueError(f"{path}: not a readable nnlib model file (.npz written by save_network): "
-                         f"{error}") from None
+                         f"{reason}") from None
 
 
 def _read_meta(path, arrays):
