@@ -18,17 +18,6 @@ from nnlib.progress import ProgressBar
 LABELS = "train-labels-idx1-ubyte.gz"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("NNLIB_DATA_DIR", raising=False)
-
-
-@pytest.fixture
-def contents():
-    return fake_mnist(n_train=30, n_test=12)
-
-
 @pytest.fixture
 def target(tmp_path):
     return tmp_path / "mnist"

@@ -16,18 +16,6 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Never write the verification cache into the real home; never pick up a user's NNLIB_DATA_DIR."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("NNLIB_DATA_DIR", raising=False)
-
-
-@pytest.fixture
-def contents():
-    return fake_mnist(n_train=30, n_test=12)
-
-
 @pytest.fixture
 def fake_dir(tmp_path, contents):
     return write_fake_mnist(tmp_path / "mnist", contents)
