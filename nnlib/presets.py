@@ -194,9 +194,12 @@ PRESETS = {preset.name: preset for preset in (
            Config(layers=(784, 128, 64, 10), optimizer="sgd", lr=0.1, batch_size="full", epochs=500),
            short="784-128-64-10 ReLU, full-batch GD"),
     Preset("adam-128-64",
-           "784-128-64-10 ReLU/softmax, He init, Adam lr 0.001, mini-batches of 128, 10 epochs, float32",
+           "784-128-64-10 ReLU/softmax, He init, Adam lr 0.001 with cosine decay to 0, mini-batches of 128, "
+           "20 epochs, float32. With a constant lr 0.001 it stalls near 97.7% (10 or 20 epochs); the decay "
+           "lets the last epochs settle",
            "about 98% (issue 6)",
-           Config(layers=(784, 128, 64, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=10),
+           Config(layers=(784, 128, 64, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=20,
+                  schedule="cosine"),
            short="784-128-64-10 ReLU, Adam, mini-batches"),
     Preset("best",
            "the most accurate network found that trains in about 60 s of one core: 784-512-256-10 ReLU/softmax, "
