@@ -13,7 +13,7 @@ EXPECTED = {  # name: (layers, activation, loss, optimizer class, lr, batch size
     "rashid": ((784, 100, 10), "sigmoid", "quadratic", SGD, 0.1, 1, 5),
     "kaggle-10": ((784, 10, 10), "relu", "cross_entropy", SGD, 0.1, "full", 500),
     "fullbatch-128-64": ((784, 128, 64, 10), "relu", "cross_entropy", SGD, 0.1, "full", 500),
-    "adam-128-64": ((784, 128, 64, 10), "relu", "cross_entropy", Adam, 1e-3, 128, 10),
+    "adam-128-64": ((784, 128, 64, 10), "relu", "cross_entropy", Adam, 1e-3, 128, 20),
 }
 
 
