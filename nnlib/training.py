@@ -2,6 +2,7 @@
 
 batch_size=1 is per-example SGD, batch_size=k mini-batch SGD, batch_size=len(X) full-batch gradient descent.
 """
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -122,22 +123,23 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
     starts = range(0, n, batch_size)
     bar = ProgressBar(len(starts), f"epoch {epoch}") if wants_progress(progress) else None
     params, total = net.parameters(), 0.0
-    for batch, start in enumerate(starts):
-        if full_batch:
-            X_batch, Y_batch = X, Y  # no copy of the whole set per step
-        else:
-            index = order[start:start + batch_size]
-            X_batch, Y_batch = X[index], Y[index]
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
+        for batch, start in enumerate(starts):
+            if full_batch:
+                X_batch, Y_batch = X, Y  # no copy of the whole set per step
+            else:
+                index = order[start:start + batch_size]
+                X_batch, Y_batch = X[index], Y[index]
             loss, grads = net.loss_and_gradients(X_batch, Y_batch)
-        if not np.isfinite(loss):
-            raise TrainingDiverged(
-                f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): the "
-                f"steps overshoot and the weights blow up. Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
-        optimizer.step(params, grads)
-        total += loss * len(X_batch)
-        if bar:
-            bar.update()
+            if not math.isfinite(loss):
+                raise TrainingDiverged(
+                    f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): "
+                    f"the steps overshoot and the weights blow up. Try a smaller learning rate, "
+                    f"e.g. {optimizer.lr / 10:g}.")
+            optimizer.step(params, grads)
+            total += loss * len(X_batch)
+            if bar:
+                bar.update()
     if bar:
         bar.close(f"loss {total / n:.4f}")
     return total / n
