@@ -32,7 +32,8 @@ class Momentum:
 
     def step(self, params, grads):
         if self.velocity is None:
-            self.velocity = [np.zeros_like(p) for p in params]
+            self.velocity = zeros_like_each(params)
+        check_state(self.velocity, params)
         for p, g, v in zip(params, grads, self.velocity):
             v *= self.beta
             v -= self.lr * g
@@ -52,7 +53,8 @@ class RMSProp:
 
     def step(self, params, grads):
         if self.square_avg is None:
-            self.square_avg = [np.zeros_like(p) for p in params]
+            self.square_avg = zeros_like_each(params)
+        check_state(self.square_avg, params)
         for p, g, s in zip(params, grads, self.square_avg):
             s *= self.rho
             s += (1 - self.rho) * g * g
@@ -74,9 +76,10 @@ class Adam:
 
     def step(self, params, grads):
         if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
-            self._scratch = [np.zeros_like(p) for p in params]
+            self.m = zeros_like_each(params)
+            self.v = zeros_like_each(params)
+            self._scratch = zeros_like_each(params)
+        check_state(self.m, params)
         self.t += 1
         m_correction = 1 - self.beta1 ** self.t
         v_correction = 1 - self.beta2 ** self.t
@@ -97,6 +100,20 @@ def make_optimizer(name, **hyperparameters):
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[name](**hyperparameters)
+
+
+def zeros_like_each(params):
+    """A state array of zeros for each parameter."""
+    return [np.zeros_like(p) for p in params]
+
+
+def check_state(state, params):
+    """A ValueError in plain words if the optimizer's state does not match the parameters it is asked to step."""
+    if len(state) != len(params) or any(s.shape != np.shape(p) for s, p in zip(state, params)):
+        raise ValueError(
+            f"this optimizer keeps state for parameters of shapes {[s.shape for s in state]} but was asked to "
+            f"update shapes {[np.shape(p) for p in params]}. An optimizer belongs to one network: make a new "
+            f"one for each network you train.")
 
 
 def check_lr(lr):

@@ -128,3 +128,11 @@ def test_make_optimizer_by_name():
     assert isinstance(nesterov, Momentum) and nesterov.nesterov
     with pytest.raises(ValueError, match="unknown optimizer 'adagrad'; choose one of sgd, momentum"):
         make_optimizer("adagrad")
+
+
+@pytest.mark.parametrize("cls", [Momentum, RMSProp, Adam])
+def test_an_optimizer_reused_for_another_network_says_so(cls):
+    optimizer = cls(lr=0.1)
+    optimizer.step([np.zeros((3, 2)), np.zeros(2)], [np.ones((3, 2)), np.ones(2)])
+    with pytest.raises(ValueError, match=r"shapes \[\(3, 2\), \(2,\)\].*\[\(2, 2\), \(2,\)\].*one network"):
+        optimizer.step([np.zeros((2, 2)), np.zeros(2)], [np.ones((2, 2)), np.ones(2)])
