@@ -62,6 +62,21 @@ def matmul_epoch(sizes, n, batch_size, dtype, threads, repeats=3):
     return statistics.median(timed_calls(products, repeats, threads))
 
 
+def adam_updates_epoch(sizes, n, batch_size, dtype, threads, repeats=3):
+    """nnlib's Adam updates of one epoch and nothing else: one step per batch on a network's parameters, with
+    fixed random gradients. Median wall seconds. With the matrix products, a floor for an nnlib Adam epoch."""
+    rng = np.random.default_rng(0)
+    params = Network(sizes, dtype=dtype).parameters()
+    grads = [rng.standard_normal(p.shape).astype(dtype) for p in params]
+    adam, steps = Adam(1e-3), len(range(0, n, batch_size))
+
+    def updates():
+        for _ in range(steps):
+            adam.step(params, grads)
+
+    return statistics.median(timed_calls(updates, repeats, threads))
+
+
 def reference_adam_epoch(params, moments, t, X, Y, batch_size, rng, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """A clean vectorized NumPy reference for the Adam benchmark, written inline with no nnlib calls:
     784-128-64-10 ReLU, softmax + cross-entropy, Adam as in Kingma & Ba's Algorithm 1. params is
@@ -115,6 +130,7 @@ def bench_adam(data, epochs=10):
 
     reference1 = statistics.median(timed_calls(reference, 3, threads=1))
     matmuls = {threads: matmul_epoch(sizes, len(X), batch, np.float32, threads) for threads in (1, 2)}
+    updates = adam_updates_epoch(sizes, len(X), batch, np.float32, threads=1)
     e1, e2 = statistics.median(epochs1), statistics.median(epochs2)
     print(f"\n### 784-128-64-10 ReLU/softmax, He, Adam 1e-3, batch 128, float32, {len(X)} images\n")
     row("one epoch of", "BLAS threads", "seconds (median)", "/ matmuls alone")
@@ -122,6 +138,8 @@ def bench_adam(data, epochs=10):
     row("nnlib `train`", 1, f"{e1:.2f} s", f"{e1 / matmuls[1]:.2f}")
     row("clean NumPy reference, inline", 1, f"{reference1:.2f} s", f"{reference1 / matmuls[1]:.2f}")
     row("matmuls alone", 1, f"{matmuls[1]:.2f} s", "1.00")
+    row("Adam updates alone", 1, f"{updates:.2f} s", f"{updates / matmuls[1]:.2f}")
+    row("matmuls + Adam updates", 1, f"{matmuls[1] + updates:.2f} s", f"{(matmuls[1] + updates) / matmuls[1]:.2f}")
     row("nnlib `train`", 2, f"{e2:.2f} s", f"{e2 / matmuls[2]:.2f}")
     row("matmuls alone", 2, f"{matmuls[2]:.2f} s", "1.00")
     print(f"\nnnlib / reference (1 thread): {e1 / reference1:.2f}. Test accuracy after {epochs} epochs: "
