@@ -140,6 +140,10 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
             total += loss * len(X_batch)
             if bar:
                 bar.update()
+    if not all(np.isfinite(p).all() for p in params):  # a last step can overflow after the last loss was fine
+        raise TrainingDiverged(
+            f"the weights became nan or infinite in the last step of epoch {epoch} (learning rate "
+            f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
     if bar:
         bar.close(f"loss {total / n:.4f}")
     return total / n

@@ -126,6 +126,28 @@ def test_divergence_names_epoch_and_batch_and_suggests_a_smaller_rate():
     assert issubclass(TrainingDiverged, FloatingPointError)
 
 
+class OverflowingLastStep(SGD):
+    """SGD whose last step of the epoch overflows a weight, after the last loss was still finite."""
+
+    def __init__(self, steps_per_epoch):
+        super().__init__(lr=0.1)
+        self.steps, self.steps_per_epoch = 0, steps_per_epoch
+
+    def step(self, params, grads):
+        super().step(params, grads)
+        self.steps += 1
+        if self.steps == self.steps_per_epoch:
+            params[0][0, 0] = np.inf
+
+
+def test_weights_that_overflow_in_the_last_step_are_reported_not_returned():
+    X, y = blobs()
+    net = Network([2, 8, 3], activation="relu", init="he")
+    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 0 "
+                                               r"\(learning rate 0\.1\)\. Try a smaller learning rate, e\.g\. 0\.01"):
+        train(net, X, y, optimizer=OverflowingLastStep(steps_per_epoch=6), epochs=3, batch_size=10)
+
+
 @pytest.mark.parametrize("X, y, message", [
     (np.zeros((5, 3)), np.zeros(5, dtype=int), "X has 3 features per row but the first layer expects 2"),
     (np.zeros((5, 2)), np.array([0, 1, 2, 3, 0]), r"labels must lie in 0\.\.2 for a network with 3 outputs, "
