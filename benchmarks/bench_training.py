@@ -1,6 +1,6 @@
 """Training speed and memory of nnlib on full MNIST, printed as Markdown tables (a benchmark, not a test).
 
-    .venv/bin/python benchmarks/bench_training.py              # everything, about 2-3 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_training.py              # everything, about 45 s on 2 cores
     .venv/bin/python benchmarks/bench_training.py adam memory  # only some parts: adam nielsen loop memory
 
 BLAS threads are pinned with threadpoolctl. An epoch of nnlib is timed as train() times it (History.epoch_time:
