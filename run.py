@@ -15,6 +15,7 @@ constraints.txt changed. constraints.txt pins the exact versions the stored note
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -111,6 +112,7 @@ def lock():
         f"# Resolved for Python {sys.version_info.major}.{sys.version_info.minor} by `python3 run.py lock`: "
         "after updating, run `python3 run.py regenerate` and `python3 run.py test`, then commit both.\n"
         + frozen)
+    shutil.rmtree(scratch)
     print(f"Wrote {CONSTRAINTS} ({len(frozen.splitlines())} pins).")
 
 
