@@ -50,3 +50,65 @@ def dropout_forward(A, p_drop, rng):
 def dropout_backward(dout, mask):
     """Gradient flows only through the kept units, with the same 1/(1-p_drop) scale."""
     return dout * mask
+
+
+class BatchNormState:
+    """The running averages a batch-norm layer keeps for evaluation: mean and var, each (n,).
+
+    momentum: how much of the old average each training batch keeps (running = momentum * running +
+    (1 - momentum) * batch statistic). eps: added to the variance before the square root."""
+
+    def __init__(self, n, momentum=0.9, eps=1e-5, dtype=np.float64):
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"batch-norm momentum must be in [0, 1), got {momentum}")
+        if not eps > 0:
+            raise ValueError(f"batch-norm eps must be > 0, got {eps}")
+        self.mean = np.zeros(n, dtype=dtype)
+        self.var = np.ones(n, dtype=dtype)
+        self.momentum, self.eps = float(momentum), float(eps)
+
+
+def batchnorm_forward(Z, gamma, beta, state, training):
+    """Batch normalization of each column (unit) of Z, then a learned scale and shift:
+
+        training:    mu = mean of Z over the batch,  var = mean of (Z - mu)^2 over the batch   (n,)
+                     and the running averages in `state` move towards mu and var (in place);
+        evaluation:  mu, var = state.mean, state.var  (nothing changes);
+        Z_hat = (Z - mu) / sqrt(var + eps);   out = gamma * Z_hat + beta.
+
+    Z: (m, n);  gamma, beta: (n,);  state: a BatchNormState for n units.  Returns out (m, n) and the
+    cache batchnorm_backward needs. Training needs m >= 2: with one example Z - mu is 0 whatever Z is.
+    """
+    if training and len(Z) < 2:
+        raise ValueError(f"batch normalization in training mode needs at least 2 examples per batch, got "
+                         f"{len(Z)}: with one example, Z - mean is 0 for every input and nothing can be learned "
+                         f"(use a batch size of 2 or more, or evaluation mode)")
+    if training:
+        mu, var = Z.mean(axis=0), Z.var(axis=0)
+        state.mean[...] = state.momentum * state.mean + (1 - state.momentum) * mu
+        state.var[...] = state.momentum * state.var + (1 - state.momentum) * var
+    else:
+        mu, var = state.mean, state.var
+    inv_std = 1.0 / np.sqrt(var + state.eps)
+    Z_hat = (Z - mu) * inv_std
+    return gamma * Z_hat + beta, (Z_hat, gamma, inv_std, training)
+
+
+def batchnorm_backward(dout, cache):
+    """Gradients of batch normalization, given dout = dL/d(out) of shape (m, n):
+
+        dgamma = sum over the batch of dout * Z_hat,   dbeta = sum over the batch of dout      (n,)
+        training (mu and var depend on Z):
+            dZ = inv_std / m * (m * dZ_hat - sum(dZ_hat) - Z_hat * sum(dZ_hat * Z_hat)),  dZ_hat = dout * gamma
+        evaluation (mu and var are constants):   dZ = dout * gamma * inv_std.
+
+    Returns dZ (m, n), dgamma (n,), dbeta (n,).
+    """
+    Z_hat, gamma, inv_std, training = cache
+    dgamma, dbeta = (dout * Z_hat).sum(axis=0), dout.sum(axis=0)
+    dZ_hat = dout * gamma
+    if not training:
+        return dZ_hat * inv_std, dgamma, dbeta
+    m = len(dout)
+    dZ = inv_std / m * (m * dZ_hat - dZ_hat.sum(axis=0) - Z_hat * (dZ_hat * Z_hat).sum(axis=0))
+    return dZ, dgamma, dbeta

@@ -1,0 +1,210 @@
+"""Watching training from the inside: per-layer statistics, update-to-weight ratios, and a learning-rate
+range test. Each plot function returns a matplotlib Figure (see nnlib.plots).
+
+Shapes as everywhere in nnlib: X is (m, n_0), one example per row; hidden layer l has n_l units.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .analysis import hidden_activations
+from .training import check_labels
+
+# An entry counts as saturated where the activation's slope has fallen below about 1 % of its maximum.
+SATURATION = {"sigmoid": lambda A: (A < 0.01) | (A > 0.99), "tanh": lambda A: np.abs(A) > 0.99}
+
+
+@dataclass
+class LayerStatistics:
+    """What one hidden layer l did on a batch: its activations A (m, n_l), the weight gradient dW
+    (n_{l-1}, n_l) when targets were given, the fraction of entries of A in a saturated region of a
+    sigmoid or tanh, and the fraction of units that are zero for every example (dead ReLUs)."""
+
+    layer: int
+    activations: np.ndarray
+    weight_gradient: np.ndarray | None
+    saturated: float
+    dead: float
+
+
+def layer_statistics(net, X, y=None):
+    """LayerStatistics for every hidden layer of net on X (evaluation mode), hidden layers numbered 1..L-1.
+
+    saturated = fraction of entries of A^(l) with sigma(z) < 0.01 or > 0.99 (sigmoid), |tanh(z)| > 0.99 (tanh),
+    0 for other activations; dead = fraction of units whose activation is 0 for all m examples.
+    y: labels (m,) or one-hot rows (m, n_L); with it each layer also gets its weight gradient dC/dW^(l)."""
+    X = net.check_input(X)
+    activations = hidden_activations(net, X)
+    gradients = [None] * net.n_layers
+    if y is not None:
+        _, grads = net.loss_and_gradients(X, check_labels(X, y, net.sizes[-1], net.dtype), training=False)
+        gradients = grads[::2]
+    saturated = SATURATION.get(net.activation)
+    return [LayerStatistics(l + 1, A, gradients[l], float(saturated(A).mean()) if saturated else 0.0,
+                            float(np.all(A == 0, axis=0).mean()))
+            for l, A in enumerate(activations)]
+
+
+def plot_activation_histograms(statistics, title="Hidden activations"):
+    """One histogram per hidden layer of its activations, titled with the saturated and dead fractions.
+    statistics: the list layer_statistics returns."""
+    fig = Figure(figsize=(2.6 * len(statistics), 2.6), layout="constrained")
+    axes = fig.subplots(1, len(statistics), squeeze=False, sharey=True)[0]
+    for ax, layer in zip(axes, statistics):
+        ax.hist(layer.activations.ravel(), bins=40, color="tab:blue")
+        ax.set_title(f"layer {layer.layer}\nsaturated {layer.saturated:.0%}, dead {layer.dead:.0%}", fontsize=9)
+        ax.set_xlabel("activation")
+    axes[0].set_ylabel("count")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_gradient_histograms(statistics, title="Weight gradients"):
+    """One histogram per layer of its weight gradient dC/dW^(l), with the gradients' standard deviation in
+    the title: layers whose spread is orders of magnitude smaller learn that much more slowly."""
+    layers = [layer for layer in statistics if layer.weight_gradient is not None]
+    if not layers:
+        raise ValueError("these statistics carry no gradients: call layer_statistics(net, X, y) with the targets y")
+    fig = Figure(figsize=(2.6 * len(layers), 2.6), layout="constrained")
+    axes = fig.subplots(1, len(layers), squeeze=False, sharey=True)[0]
+    for ax, layer in zip(axes, layers):
+        ax.hist(layer.weight_gradient.ravel(), bins=40, color="tab:orange")
+        ax.set_title(f"layer {layer.layer}\nstd {layer.weight_gradient.std():.1e}", fontsize=9)
+        ax.set_xlabel("dC/dW")
+    axes[0].set_ylabel("count")
+    fig.suptitle(title)
+    return fig
+
+
+class UpdateRatioRecorder:
+    """An optimizer wrapper that records, every `every` steps, the update-to-weight ratio of each weight matrix:
+
+        ratio^(l) = ||W^(l) after the step - W^(l) before|| / ||W^(l) before||     (Frobenius norms)
+
+    A rule of thumb (CS231n): around 1e-3 is healthy; much lower learns slowly, much higher is unstable.
+    Use it in place of the optimizer: train(net, X, y, optimizer=UpdateRatioRecorder(Adam(1e-3))).
+    ratios: one row per recorded step, one column per weight matrix (2-D parameter)."""
+
+    def __init__(self, optimizer, every=1):
+        if not (isinstance(every, (int, np.integer)) and every >= 1):
+            raise ValueError(f"every must be a whole number >= 1, got {every!r}")
+        self.optimizer, self.every, self.steps, self.rows = optimizer, int(every), 0, []
+
+    @property
+    def lr(self):
+        """The wrapped optimizer's learning rate (read and set through the wrapper, as schedules do)."""
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value):  # schedules set the learning rate through the wrapper
+        self.optimizer.lr = value
+
+    @property
+    def ratios(self):
+        """(recorded steps, weight matrices) array of update-to-weight ratios."""
+        return np.array(self.rows)
+
+    def step(self, params, grads):
+        """The wrapped optimizer's step, measuring the weights' change when this step is recorded."""
+        record = self.steps % self.every == 0
+        weights = [p for p in params if p.ndim == 2]
+        before = [W.copy() for W in weights] if record else None
+        self.optimizer.step(params, grads)
+        if record:
+            self.rows.append([np.linalg.norm(W - B) / max(np.linalg.norm(B), 1e-12) for W, B in zip(weights, before)])
+        self.steps += 1
+
+
+def plot_update_ratios(recorder, title="Update-to-weight ratio per layer"):
+    """The recorded ratios over training, one line per weight matrix, on a log scale, with the 1e-3 guide."""
+    ratios = recorder.ratios
+    if ratios.size == 0:
+        raise ValueError("nothing recorded yet: train with this recorder as the optimizer first")
+    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    ax = fig.subplots()
+    steps = np.arange(len(ratios)) * recorder.every
+    for l in range(ratios.shape[1]):
+        ax.plot(steps, ratios[:, l], label=f"W^({l + 1})", linewidth=1)
+    ax.axhline(1e-3, color="gray", linestyle="--", label="1e-3 rule of thumb")
+    ax.set_yscale("log")
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("||ΔW|| / ||W||")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+@dataclass
+class LRRangeResult:
+    """A learning-rate range test: the rate of each step (steps,), the training loss there (raw and
+    smoothed), and the suggested rate: a tenth of the rate where the smoothed loss was lowest."""
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    suggested_lr: float
+
+
+def lr_range_test(net, X, y, optimizer=None, lr_min=1e-6, lr_max=10.0, steps=100, batch_size=64, seed=0,
+                  smoothing=0.9, stop_factor=4.0):
+    """Smith's learning-rate range test (2017; fastai's lr_find): one mini-batch step per rate while the rate
+    grows geometrically from lr_min to lr_max,  lr_i = lr_min * (lr_max / lr_min)^(i / (steps - 1)),
+    recording each batch's loss, until the smoothed loss exceeds stop_factor times its minimum.
+
+    net is left exactly as it was (its parameters are restored). optimizer: a function lr -> optimizer,
+    e.g. nnlib.SGD or nnlib.Adam (default SGD). X: (m, n_0); y: labels (m,) or one-hot rows.
+    smoothing: weight of the running average of the loss (bias-corrected like Adam's moments)."""
+    from .optimizers import SGD
+    if not (0 < lr_min < lr_max and np.isfinite(lr_max)):
+        raise ValueError(f"need 0 < lr_min < lr_max (finite), got lr_min={lr_min}, lr_max={lr_max}")
+    if not (isinstance(steps, (int, np.integer)) and steps >= 2):
+        raise ValueError(f"steps must be a whole number >= 2, got {steps!r}")
+    X = net.check_input(X)
+    Y = check_labels(X, y, net.sizes[-1], net.dtype)
+    rng = np.random.default_rng(seed)
+    make = optimizer or SGD
+    opt = make(lr_min)
+    saved = [p.copy() for p in net.parameters()]
+    lrs = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
+    losses, smoothed, average = [], [], 0.0
+    order = rng.permutation(len(X))
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for i, lr in enumerate(lrs):
+                start = (i * batch_size) % len(X)
+                index = order[start:start + batch_size]
+                loss, grads = net.loss_and_gradients(X[index], Y[index])
+                if not np.isfinite(loss):
+                    break
+                average = smoothing * average + (1 - smoothing) * loss
+                losses.append(loss)
+                smoothed.append(average / (1 - smoothing ** (i + 1)))
+                if smoothed[-1] > stop_factor * min(smoothed):
+                    break
+                opt.lr = lr
+                opt.step(net.parameters(), grads)
+    finally:
+        for param, original in zip(net.parameters(), saved):
+            param[...] = original
+    smoothed = np.array(smoothed)
+    if len(smoothed) < 2:
+        raise ValueError(f"the loss blew up at once (at lr {lrs[0]:g}): start the range lower (lr_min)")
+    return LRRangeResult(lrs[:len(smoothed)], np.array(losses), smoothed,
+                         float(lrs[int(np.argmin(smoothed))] / 10))
+
+
+def plot_lr_range(result, title="Learning-rate range test"):
+    """Smoothed loss against the learning rate (log scale), the raw losses faint, the suggestion marked."""
+    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(result.lrs, result.losses, color="tab:blue", alpha=0.25, linewidth=1, label="batch loss")
+    ax.plot(result.lrs, result.smoothed, color="tab:blue", label="smoothed loss")
+    ax.axvline(result.suggested_lr, color="tab:red", linestyle="--",
+               label=f"suggested: {result.suggested_lr:.1e} (a tenth of the minimum's rate)")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
