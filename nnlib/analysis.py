@@ -9,7 +9,7 @@ import numpy as np
 
 from .activations import softmax
 from .data import to_one_hot
-from .layers import activation_backward, dense_backward
+from .layers import activation_backward, batchnorm_backward, dense_backward
 
 SIDE = 28  # MNIST images are SIDE x SIDE
 
@@ -22,7 +22,7 @@ def hidden_activations(net, X):
 
     X: (m, sizes[0]).  Returns a list of L-1 arrays; entry l has shape (m, sizes[l+1])."""
     _, caches = net.forward(net.check_input(X))
-    return [act_cache[2] for _, act_cache, _ in caches[:-1]]
+    return [cache[1][2] for cache in caches[:-1]]  # cache[1] is the activation's (name, Z, A)
 
 
 def top_activating(activations, unit, k=8):
@@ -100,6 +100,8 @@ def input_gradient(net, X, delta_out):
         dA, _, _ = dense_backward(delta, caches[l][0], need_dX=True)
         if l > 0:
             delta = activation_backward(dA, caches[l - 1][1])
+            if net.batch_norm:  # evaluation mode: dZ = delta * gamma / sqrt(running var + eps)
+                delta = batchnorm_backward(delta, caches[l - 1][3])[0]
     return dA
 
 

@@ -152,6 +152,8 @@ def _add_train(train_parser):
     reg = train_parser.add_argument_group("regularization")
     reg.add_argument("--weight-decay", type=float, help="L2 strength lambda")
     reg.add_argument("--dropout", type=fraction, help="probability of dropping a hidden unit")
+    net.add_argument("--batch-norm", action="store_true", default=None,
+                     help="normalize every hidden layer over the batch before its activation (chapter 10)")
     run = train_parser.add_argument_group("run")
     run.add_argument("--epochs", type=positive(int))
     run.add_argument("--batch-size", type=batch_size, help="examples per step, or 'full' for the whole set")
@@ -166,7 +168,7 @@ def _add_train(train_parser):
 
 CONFIG_FLAGS = ("layers", "activation", "loss", "output", "init", "dtype", "optimizer", "lr", "momentum",
                 "beta1", "beta2", "schedule", "step_every", "step_drop", "lr_min", "weight_decay", "dropout",
-                "epochs", "batch_size", "seed", "input_range", "targets")
+                "epochs", "batch_size", "seed", "input_range", "targets", "batch_norm")
 
 
 def config_from_args(args):

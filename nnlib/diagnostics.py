@@ -165,7 +165,8 @@ def lr_range_test(net, X, y, optimizer=None, lr_min=1e-6, lr_max=10.0, steps=100
     rng = np.random.default_rng(seed)
     make = optimizer or SGD
     opt = make(lr_min)
-    saved = [p.copy() for p in net.parameters()]
+    restorable = net.parameters() + net.running_averages()  # batch-norm averages change in training mode
+    saved = [p.copy() for p in restorable]
     lrs = lr_min * (lr_max / lr_min) ** (np.arange(steps) / (steps - 1))
     losses, smoothed, average = [], [], 0.0
     order = rng.permutation(len(X))
@@ -174,6 +175,8 @@ def lr_range_test(net, X, y, optimizer=None, lr_min=1e-6, lr_max=10.0, steps=100
             for i, lr in enumerate(lrs):
                 start = (i * batch_size) % len(X)
                 index = order[start:start + batch_size]
+                if len(index) < 2 and net.batch_norm:  # a batch of one cannot be normalized: wrap around
+                    index = order[:batch_size]
                 loss, grads = net.loss_and_gradients(X[index], Y[index])
                 if not np.isfinite(loss):
                     break
@@ -185,7 +188,7 @@ def lr_range_test(net, X, y, optimizer=None, lr_min=1e-6, lr_max=10.0, steps=100
                 opt.lr = lr
                 opt.step(net.parameters(), grads)
     finally:
-        for param, original in zip(net.parameters(), saved):
+        for param, original in zip(restorable, saved):
             param[...] = original
     smoothed = np.array(smoothed)
     if len(smoothed) < 2:

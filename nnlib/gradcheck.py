@@ -31,11 +31,16 @@ def rel_error(a, b):
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))) if a.size else 0.0
 
 
-def check_network_gradients(net, X, Y, h=1e-5):
+def check_network_gradients(net, X, Y, h=1e-5, training=False):
     """Relative error between backprop and numerical gradients for every parameter of net.
 
-    Runs in evaluation mode (no dropout: a random mask would change f between evaluations).
-    Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ...}. Use float64 networks.
+    training=False (default): evaluation mode, no dropout (a random mask would change f between
+    evaluations); batch norm uses its running averages, so every parameter, gamma and beta included, is checked.
+    training=True: batch norm normalizes with the batch's own mean and variance, the mode training uses, whose
+    backward pass carries the mean and variance terms; dropout is switched off and the running averages are
+    restored afterwards. There the bias b^(l) of a normalized layer cancels in z - mean (its gradient is exactly
+    0, which a relative error cannot measure), so it is left out of the result.
+    Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ..., 'gamma0': 2e-10, 'beta0': 1e-11}. Use float64 networks.
 
     Two ways to get a large error from a correct backward pass:
     - a ReLU kink: if a pre-activation z lies within about h of 0 (zero biases and a row whose previous
@@ -44,7 +49,19 @@ def check_network_gradients(net, X, Y, h=1e-5):
     - tiny entries: the difference quotient carries an absolute error near eps * |C| / h ~ 1e-11, so an
       entry of the gradient around 1e-5 or smaller has a large *relative* error however right it is.
     """
-    _, analytic = net.loss_and_gradients(X, Y, training=False)
-    names = [f"{kind}{l}" for l in range(net.n_layers) for kind in ("W", "b")]
-    return {name: rel_error(grad, numerical_gradient(lambda: net.compute_loss(X, Y), param, h))
-            for name, param, grad in zip(names, net.parameters(), analytic)}
+    if not training:
+        _, analytic = net.loss_and_gradients(X, Y, training=False)
+        return {name: rel_error(grad, numerical_gradient(lambda: net.compute_loss(X, Y), param, h))
+                for name, param, grad in zip(net.parameter_names(), net.parameters(), analytic)}
+    saved_dropout, saved_state = net.dropout, [array.copy() for array in net.running_averages()]
+    net.dropout = 0.0
+    try:
+        _, analytic = net.loss_and_gradients(X, Y, training=True)
+        cancelled = {f"b{l}" for l in range(len(net.gammas))}  # normalized layers' biases
+        return {name: rel_error(grad, numerical_gradient(lambda: net.loss_and_gradients(X, Y)[0], param, h))
+                for name, param, grad in zip(net.parameter_names(), net.parameters(), analytic)
+                if name not in cancelled}
+    finally:
+        net.dropout = saved_dropout
+        for array, saved in zip(net.running_averages(), saved_state):
+            array[...] = saved

@@ -8,8 +8,8 @@ import numpy as np
 
 from .activations import ELEMENTWISE, OUTPUT_ACTIVATIONS, check_activation_name, softmax
 from .initializers import get_initializer
-from .layers import (activation_backward, activation_forward, dense_backward, dense_forward,
-                     dropout_backward, dropout_forward)
+from .layers import (BatchNormState, activation_backward, activation_forward, batchnorm_backward,
+                     batchnorm_forward, dense_backward, dense_forward, dropout_backward, dropout_forward)
 from .losses import DEFAULT_OUTPUT, check_pairing, loss_value, output_delta
 
 
@@ -23,10 +23,13 @@ class Network:
     dropout: probability of dropping each hidden unit while training.  weight_decay: L2 strength lambda,
     adding lambda/2 * sum ||W||^2 to the batch-mean loss (Nielsen writes lambda/2n with n the training-set
     size; our lambda is his lambda/n).  dtype: float64 (default) or float32 for speed.
+    batch_norm: normalize every hidden layer's z^(l) over the batch before its activation (chapter 10), with a
+    learned scale gamma^(l) (starts at 1) and shift beta^(l) (starts at 0) after parameters() = [W0, b0, ...];
+    evaluation mode (predict, compute_loss) uses running averages that only training-mode passes update.
     """
 
     def __init__(self, sizes, activation="sigmoid", loss="cross_entropy", output=None, init="scaled_normal",
-                 seed=0, dropout=0.0, weight_decay=0.0, dtype=np.float64):
+                 seed=0, dropout=0.0, weight_decay=0.0, dtype=np.float64, batch_norm=False):
         self.sizes = [int(n) for n in sizes]
         if len(self.sizes) < 2 or min(self.sizes) < 1:
             raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
@@ -46,10 +49,12 @@ class Network:
         self.weights = [initializer(n_in, n_out, rng, self.dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in sizes[1:]]
         self.rng = rng  # continues the same stream for dropout masks
+        self._init_batch_norm(batch_norm)
 
     def __repr__(self):
         return (f"Network({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, "
-                f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name})")
+                f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name}"
+                + (", batch_norm=True" if self.batch_norm else "") + ")")
 
     @property
     def n_layers(self):
@@ -57,8 +62,10 @@ class Network:
         return len(self.weights)
 
     def parameters(self):
-        """[W0, b0, W1, b1, ...]: the arrays an optimizer updates in place."""
-        return [p for pair in zip(self.weights, self.biases) for p in pair]
+        """[W0, b0, W1, b1, ...]: the arrays an optimizer updates in place; with batch_norm followed by
+        [gamma0, beta0, gamma1, beta1, ...], one pair per hidden layer."""
+        return ([p for pair in zip(self.weights, self.biases) for p in pair]
+                + [p for pair in zip(self.gammas, self.betas) for p in pair])
 
     def n_parameters(self):
         """Total number of weights and biases: sum over layers of n_in * n_out + n_out."""
@@ -69,20 +76,22 @@ class Network:
     def forward(self, X, training=False):
         """Output activations a^L: (m, sizes[-1]), and the caches the backward pass needs.
 
-        training=True applies dropout to hidden layers (if the network has any)."""
+        training=True applies dropout to hidden layers (if the network has any) and normalizes with batch
+        statistics (with batch_norm; evaluation mode uses the running averages)."""
         caches, a = [], X
         last = self.n_layers - 1
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             z, dense_cache = dense_forward(a, W, b)
             if l == last:
                 a = softmax(z) if self.output == "softmax" else ELEMENTWISE[self.output][0](z)
-                caches.append((dense_cache, z, None))
+                caches.append((dense_cache, z, None, None))
                 break
+            z, bn_cache = self._normalize(l, z, training)
             a, act_cache = activation_forward(z, self.activation)
             mask = None
             if training and self.dropout > 0:
                 a, mask = dropout_forward(a, self.dropout, self.rng)
-            caches.append((dense_cache, act_cache, mask))
+            caches.append((dense_cache, act_cache, mask, bn_cache))
         return a, caches
 
     def backward(self, delta, caches):
@@ -90,15 +99,16 @@ class Network:
 
         Returns gradients in the order of parameters(): [dW0, db0, dW1, db1, ...]; each dW_l = a_{l-1}^T delta_l
         and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})."""
-        grads = [None] * (2 * self.n_layers)
+        grads = [None] * len(self.parameters())
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache = caches[l][0]
             dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0)
             if l > 0:
-                _, act_cache, mask = caches[l - 1]
+                _, act_cache, mask, bn_cache = caches[l - 1]
                 if mask is not None:
                     dA = dropout_backward(dA, mask)
                 delta = activation_backward(dA, act_cache)
+                delta = self._normalize_backward(l - 1, delta, bn_cache, grads)
         if self.weight_decay:
             for l, W in enumerate(self.weights):
                 grads[2 * l] += self.weight_decay * W
@@ -174,3 +184,40 @@ class Network:
             raise ValueError(f"X contains nan or infinite values (first at row {bad[0]}, column {bad[1]}); "
                              f"clean or impute the data first")
         return X
+
+    # -- batch normalization (chapter 10) ------------------------------------------------------
+
+    def _init_batch_norm(self, batch_norm):
+        """gamma^(l) = 1, beta^(l) = 0 and running averages (mean 0, var 1) for every hidden layer l."""
+        if not isinstance(batch_norm, (bool, np.bool_)):
+            raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
+        self.batch_norm = bool(batch_norm)
+        hidden = self.sizes[1:-1] if self.batch_norm else []
+        self.gammas = [np.ones(n, dtype=self.dtype) for n in hidden]
+        self.betas = [np.zeros(n, dtype=self.dtype) for n in hidden]
+        self.bn_states = [BatchNormState(n, dtype=self.dtype) for n in hidden]
+
+    def _normalize(self, l, z, training):
+        """z^(l) -> gamma^(l) * normalized z^(l) + beta^(l) for hidden layer l (0-based), and its cache;
+        z unchanged (cache None) without batch_norm."""
+        if not self.batch_norm:
+            return z, None
+        return batchnorm_forward(z, self.gammas[l], self.betas[l], self.bn_states[l], training)
+
+    def _normalize_backward(self, l, delta, bn_cache, grads):
+        """delta at the batch-norm output -> delta at z^(l); stores dgamma^(l), dbeta^(l) in grads."""
+        if bn_cache is None:
+            return delta
+        first = 2 * self.n_layers + 2 * l  # gammas and betas follow [W0, b0, ...] in parameters()
+        delta, grads[first], grads[first + 1] = batchnorm_backward(delta, bn_cache)
+        return delta
+
+    def running_averages(self):
+        """[mean0, var0, mean1, var1, ...]: the batch-norm running averages (state, not parameters: no
+        optimizer touches them), one pair per hidden layer; [] without batch_norm."""
+        return [array for state in self.bn_states for array in (state.mean, state.var)]
+
+    def parameter_names(self):
+        """Names of parameters() in order: ['W0', 'b0', 'W1', 'b1', ..., 'gamma0', 'beta0', ...]."""
+        return ([f"{kind}{l}" for l in range(self.n_layers) for kind in ("W", "b")]
+                + [f"{kind}{l}" for l in range(len(self.gammas)) for kind in ("gamma", "beta")])

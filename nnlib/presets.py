@@ -44,6 +44,7 @@ class Config:
     dtype: str = "float32"
     input_range: tuple = (0.0, 1.0)
     targets: tuple = (0.0, 1.0)
+    batch_norm: bool = False       # normalize each hidden layer over the batch (chapter 10)
 
     def __post_init__(self):
         check_config(self)
@@ -54,6 +55,8 @@ class Config:
         extras = [f"{name} {getattr(self, name):g}" for name in ("dropout", "weight_decay") if getattr(self, name)]
         if self.schedule != "constant":
             extras.append(f"{self.schedule} schedule")
+        if self.batch_norm:
+            extras.append("batch norm")
         return (f"{'-'.join(map(str, self.layers))} {self.activation}/{self.loss}, init {self.init}, "
                 f"{self.optimizer} lr {self.lr:g}, {batch}, {self.epochs} epochs, {self.dtype}"
                 + "".join(f", {extra}" for extra in extras))
@@ -82,6 +85,9 @@ def check_config(config):
         raise ValueError(f"unknown schedule {config.schedule!r}; choose one of {', '.join(SCHEDULES)}")
     if config.dtype not in ("float32", "float64"):
         raise ValueError(f"dtype must be float32 or float64, got {config.dtype!r}")
+    if config.batch_norm and config.batch_size == 1:
+        raise ValueError("batch norm needs batches of at least 2 examples (it normalizes over the batch), "
+                         "got batch size 1: use a larger batch size or leave out batch norm")
     for name in ("input_range", "targets"):
         low, high = getattr(config, name)
         if not low < high:
@@ -92,7 +98,7 @@ def build_network(config):
     """The Network the config describes: sizes config.layers, its activation, loss, init, dropout, dtype."""
     return Network(list(config.layers), activation=config.activation, loss=config.loss, output=config.output,
                    init=config.init, seed=config.seed, dropout=config.dropout, weight_decay=config.weight_decay,
-                   dtype=np.dtype(config.dtype))
+                   dtype=np.dtype(config.dtype), batch_norm=config.batch_norm)
 
 
 def build_optimizer(config):

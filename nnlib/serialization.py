@@ -20,6 +20,7 @@ _SETTINGS = ("sizes", "activation", "loss", "output", "init", "seed", "dropout",
 
 def save_network(net, path):
     """Write net to path (.npz): arrays W0, b0, W1, b1, ... and 'meta', a JSON string with the settings.
+    A batch-normalized net also stores gamma0, beta0, running_mean0, running_var0, ... and meta batch_norm: true.
 
     Written to a temporary file first and renamed, so an interrupted save never leaves half a file.
     Returns the path written."""
@@ -28,6 +29,8 @@ def save_network(net, path):
             **{key: _plain(getattr(net, key)) for key in _SETTINGS}}
     arrays = {f"{kind}{l}": array for l, (W, b) in enumerate(zip(net.weights, net.biases))
               for kind, array in (("W", W), ("b", b))}
+    meta["batch_norm"] = net.batch_norm
+    arrays.update(_batch_norm_arrays(net))
     temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
         with open(temporary, "wb") as handle:
@@ -57,7 +60,8 @@ def load_network(path):
         raise FileNotFoundError(f"{path}: no such model file")
     arrays = _read_arrays(path)
     meta = _read_meta(path, arrays)
-    net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"])
+    net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"],
+                  batch_norm=_batch_norm_flag(path, meta))
     for l in range(net.n_layers):
         for kind, target in (("W", net.weights), ("b", net.biases)):
             name = f"{kind}{l}"
@@ -66,6 +70,7 @@ def load_network(path):
                 raise ValueError(f"{path}: {name} should have shape {target[l].shape} for sizes "
                                  f"{meta['sizes']}, found {found}; the file is damaged")
             target[l][...] = arrays[name]
+    _load_batch_norm(path, net, arrays)
     return net
 
 
@@ -102,3 +107,40 @@ def _read_meta(path, arrays):
     if missing:
         raise ValueError(f"{path}: its metadata lacks {', '.join(missing)}; the file is damaged")
     return meta
+
+
+# -- batch normalization (chapter 10) ----------------------------------------------------------------------
+
+def _batch_norm_arrays(net):
+    """gamma{l}, beta{l}, running_mean{l}, running_var{l} for every normalized hidden layer l."""
+    return {f"{kind}{l}": array for l, (gamma, beta, state) in enumerate(zip(net.gammas, net.betas, net.bn_states))
+            for kind, array in (("gamma", gamma), ("beta", beta), ("running_mean", state.mean),
+                                ("running_var", state.var))}
+
+
+def _batch_norm_flag(path, meta):
+    """meta's batch_norm (files written before batch norm existed have none: False)."""
+    flag = meta.get("batch_norm", False)
+    if not isinstance(flag, bool):
+        raise ValueError(f"{path}: its metadata batch_norm must be true or false, found {flag!r}; the file is damaged")
+    return flag
+
+
+def _load_batch_norm(path, net, arrays):
+    """Copy the batch-norm arrays into net, each checked for its shape, finite values and a positive variance."""
+    expected = _batch_norm_arrays(net)
+    stray = sorted(name for name in arrays if name.startswith(("gamma", "beta", "running_")) and name not in expected)
+    if stray:
+        raise ValueError(f"{path}: it holds batch-norm arrays ({', '.join(stray)}) that a network with "
+                         f"batch_norm={net.batch_norm} and sizes {net.sizes} does not have; the file is damaged")
+    for name, target in expected.items():
+        found = arrays[name].shape if name in arrays else "nothing"
+        if found != target.shape:
+            raise ValueError(f"{path}: {name} should have shape {target.shape} for sizes {net.sizes} with "
+                             f"batch_norm, found {found}; the file is damaged")
+        values = arrays[name]
+        if not np.issubdtype(values.dtype, np.number) or not np.isfinite(values).all():
+            raise ValueError(f"{path}: {name} holds values that are not finite numbers; the file is damaged")
+        if name.startswith("running_var") and not (values >= 0).all():
+            raise ValueError(f"{path}: {name} holds a negative variance; the file is damaged")
+        target[...] = values

@@ -79,6 +79,8 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` (test data,
     else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
     Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
+    A batch-normalized net needs batches of at least 2 rows: batch_size=1 is refused, and when
+    len(X) % batch_size == 1 the one row left over joins the epoch's previous batch.
     """
     X = net.check_input(X)
     Y = check_labels(X, y, net.sizes[-1], net.dtype)
@@ -86,6 +88,7 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
                    for name, data in (("val", validation_data), ("test", test_data)) if data is not None}
     optimizer = optimizer or SGD(lr=0.1)
     _check_schedule_arguments(epochs, batch_size, patience, validation_data)
+    _check_batch_norm_batches(net, len(X), batch_size)
     rng = np.random.default_rng(seed)
     history, best = History(), None
     for epoch in range(epochs):
@@ -105,12 +108,12 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
             if history.best_epoch is None or history.val_accuracy[-1] > history.val_accuracy[history.best_epoch]:
                 history.best_epoch = epoch
                 if patience is not None:
-                    best = [p.copy() for p in net.parameters()]
+                    best = [p.copy() for p in _restorable(net)]
             elif patience is not None and epoch - history.best_epoch >= patience:
                 history.stopped_early = True
                 break
     if best is not None:
-        for param, saved in zip(net.parameters(), best):
+        for param, saved in zip(_restorable(net), best):
             param[...] = saved
     return history
 
@@ -120,15 +123,15 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
     n = len(X)
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
-    starts = range(0, n, batch_size)
-    bar = ProgressBar(len(starts), f"epoch {epoch}") if wants_progress(progress) else None
+    bounds = _batch_bounds(n, batch_size, net.batch_norm)
+    bar = ProgressBar(len(bounds), f"epoch {epoch}") if wants_progress(progress) else None
     params, total = net.parameters(), 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
-        for batch, start in enumerate(starts):
+        for batch, (start, stop) in enumerate(bounds):
             if full_batch:
                 X_batch, Y_batch = X, Y  # no copy of the whole set per step
             else:
-                index = order[start:start + batch_size]
+                index = order[start:stop]
                 X_batch, Y_batch = X[index], Y[index]
             loss, grads = net.loss_and_gradients(X_batch, Y_batch)
             if not math.isfinite(loss):
@@ -178,3 +181,27 @@ def _print_epoch(epoch, history, evaluations):
     n = len(evaluations[name][0])
     correct = round(getattr(history, f"{name}_accuracy")[-1] * n)
     print(f"Epoch {epoch}: {correct} / {n}", flush=True)
+
+
+# -- batch normalization (chapter 10) ----------------------------------------------------------------------
+
+def _batch_bounds(n, batch_size, batch_norm):
+    """(start, stop) of each batch of an epoch over n rows. With batch norm a last batch of a single row
+    (n % batch_size == 1) would be refused, so that row joins the previous batch (batch_size + 1 rows)."""
+    bounds = [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
+    if batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+        bounds[-2:] = [(bounds[-2][0], n)]
+    return bounds
+
+
+def _check_batch_norm_batches(net, n, batch_size):
+    if net.batch_norm and min(batch_size, n) < 2:
+        what = f"batch_size={batch_size}" if batch_size < 2 else f"a training set of {n} example"
+        raise ValueError(f"batch normalization normalizes each unit over the examples of a batch, so it needs "
+                         f"batches of at least 2 rows, but {what} gives batches of 1: use batch_size >= 2, "
+                         f"or a Network without batch_norm")
+
+
+def _restorable(net):
+    """The arrays early stopping saves and restores: the parameters and any batch-norm running averages."""
+    return net.parameters() + net.running_averages()

@@ -119,3 +119,173 @@ def test_a_batch_of_one_in_training_mode_is_refused_with_the_reason():
 def test_bad_state_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         BatchNormState(3, **kwargs)
+
+
+# -- batch norm inside the Network ---------------------------------------------------------------------
+
+from nnlib import SGD, Adam, Momentum, Network, RMSProp, train  # noqa: E402
+from nnlib.gradcheck import check_network_gradients  # noqa: E402
+
+
+def bn_case(seed=0, m=7, **kwargs):
+    """A small float64 BN network with trained-looking gamma, beta and running averages, and a batch."""
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((m, 4)), np.eye(3)[rng.integers(0, 3, m)]
+    net = Network([4, 5, 6, 3], activation="tanh", batch_norm=True, seed=seed, **kwargs)
+    for array in net.gammas + net.betas:
+        array += 0.3 * rng.standard_normal(array.shape)
+    for _ in range(3):  # move the running averages away from (0, 1)
+        net.forward(2 * rng.standard_normal((m, 4)) + 1, training=True)
+    return net, X, Y
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_network_gradient_check_covers_gamma_and_beta_below_1e_7(training):
+    net, X, Y = bn_case(weight_decay=0.01, dropout=0.3)
+    running = [a.copy() for a in net.running_averages()]
+    errors = check_network_gradients(net, X, Y, training=training)
+    expected = {"W0", "W1", "W2", "b2", "gamma0", "beta0", "gamma1", "beta1"} | (set() if training else {"b0", "b1"})
+    assert set(errors) == expected
+    assert max(errors.values()) < 1e-7, errors
+    assert all(np.array_equal(a, b) for a, b in zip(net.running_averages(), running))  # state restored
+    assert net.dropout == 0.3
+
+
+def test_a_normalized_layers_bias_has_zero_gradient_in_training():
+    net, X, Y = bn_case()
+    _, grads = net.loss_and_gradients(X, Y)
+    assert np.abs(grads[1]).max() < 1e-12 and np.abs(grads[3]).max() < 1e-12  # b0, b1 cancel in z - mean
+    assert np.abs(grads[5]).max() > 1e-3                                     # the output bias does not
+
+
+def test_the_gradient_check_would_catch_a_wrong_batch_norm_backward(monkeypatch):
+    import nnlib.network
+    net, X, Y = bn_case()
+    evaluation_form = lambda dout, cache: (dout * cache[1] * cache[2], *batchnorm_backward(dout, cache)[1:])
+    monkeypatch.setattr(nnlib.network, "batchnorm_backward", evaluation_form)  # drops the mean/var terms
+    assert max(check_network_gradients(net, X, Y, training=True).values()) > 1e-3
+
+
+def test_parameters_gradients_and_names_line_up():
+    net = Network([4, 5, 6, 3], batch_norm=True)
+    names = net.parameter_names()
+    assert names == ["W0", "b0", "W1", "b1", "W2", "b2", "gamma0", "beta0", "gamma1", "beta1"]
+    _, grads = net.loss_and_gradients(np.ones((3, 4)) * [[1], [2], [3]], np.eye(3))
+    assert [g.shape for g in grads] == [p.shape for p in net.parameters()]
+    assert [p.shape for p in net.parameters()[6:]] == [(5,), (5,), (6,), (6,)]
+    np.testing.assert_array_equal(net.gammas[0], 1.0)
+    np.testing.assert_array_equal(net.betas[1], 0.0)
+    assert len(net.weights) == len(net.biases) == 3 and net.n_parameters() == 4 * 5 + 5 + 5 * 6 + 6 + 6 * 3 + 3 + 22
+    assert Network([4, 5, 3]).parameter_names() == ["W0", "b0", "W1", "b1"] and Network([4, 3]).running_averages() == []
+
+
+def test_forward_normalizes_before_the_activation_and_the_hidden_activations_show_it():
+    from nnlib.analysis import hidden_activations
+    rng = np.random.default_rng(1)
+    X = 5 + 3 * rng.standard_normal((200, 4))
+    net = Network([4, 8, 3], activation="identity", output="softmax", batch_norm=True)
+    net.gammas[0][...], net.betas[0][...] = 2.0, -1.0
+    _, caches = net.forward(X, training=True)
+    A = caches[0][1][2]
+    np.testing.assert_allclose(A.mean(axis=0), -1.0, atol=1e-10)
+    np.testing.assert_allclose(A.std(axis=0), 2.0, rtol=1e-4)
+    evaluation = hidden_activations(net, X)[0]  # running averages after one step: not yet the batch's own
+    assert not np.allclose(evaluation, A)
+
+
+def test_running_averages_change_only_in_training_mode():
+    net, X, Y = bn_case()
+    before = [a.copy() for a in net.running_averages()]
+    net.predict(X), net.compute_loss(X, Y), net.loss_and_gradients(X, Y, training=False)
+    assert all(np.array_equal(a, b) for a, b in zip(net.running_averages(), before))
+    net.loss_and_gradients(X, Y)
+    assert not np.array_equal(net.running_averages()[0], before[0])
+
+
+def test_evaluation_uses_running_averages_so_a_single_example_is_predicted_alone():
+    net, X, _ = bn_case()
+    np.testing.assert_allclose(net.predict_proba(X[:1]), net.predict_proba(X)[:1], rtol=1e-12)
+    with pytest.raises(ValueError, match="at least 2 examples per batch, got 1"):
+        net.forward(X[:1], training=True)
+
+
+def blobs(m, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, m)
+    return np.array([[0.0, 2.0], [2.0, -1.0], [-2.0, -1.0]])[y] + 0.5 * rng.standard_normal((m, 2)), y
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: Momentum(0.05), lambda: RMSProp(0.01),
+                                  lambda: Adam(0.01)], ids=["sgd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_optimizer_trains_gamma_and_beta_in_both_dtypes(make, dtype):
+    X, y = blobs(300)
+    net = Network([2, 16, 16, 3], activation="relu", init="he", batch_norm=True, dropout=0.1,
+                  weight_decay=1e-4, dtype=dtype)
+    history = train(net, X, y, optimizer=make(), epochs=8, batch_size=32, validation_data=blobs(200, 1))
+    assert history.val_accuracy[-1] > 0.9, history.val_accuracy
+    assert not np.allclose(net.gammas[0], 1.0) and not np.allclose(net.betas[1], 0.0)
+    assert all(p.dtype == dtype for p in net.parameters() + net.running_averages())
+
+
+def test_weight_decay_does_not_touch_gamma_and_beta():
+    net, X, Y = bn_case()
+    decayed, _, _ = bn_case(weight_decay=0.5)
+    _, plain_grads = net.loss_and_gradients(X, Y, training=False)
+    _, decayed_grads = decayed.loss_and_gradients(X, Y, training=False)
+    for name, g, d, W in zip(net.parameter_names(), plain_grads, decayed_grads, net.parameters()):
+        expected = g + 0.5 * W if name.startswith("W") else g
+        np.testing.assert_allclose(d, expected, rtol=1e-12, err_msg=name)
+
+
+def test_train_refuses_batches_of_one_and_names_the_batch_size():
+    X, y = blobs(20)
+    with pytest.raises(ValueError, match="batch_size=1 gives batches of 1"):
+        train(Network([2, 4, 3], batch_norm=True), X, y, batch_size=1)
+    with pytest.raises(ValueError, match="a training set of 1 example"):
+        train(Network([2, 4, 3], batch_norm=True), X[:1], y[:1], batch_size=8)
+    train(Network([2, 4, 3]), X, y, batch_size=1, epochs=1)  # without batch norm a batch of 1 is fine
+
+
+def test_a_last_batch_of_one_row_joins_the_previous_batch():
+    X, y = blobs(65)                                     # 65 % 32 == 1
+    net = Network([2, 4, 3], batch_norm=True)
+    seen = []
+    original = net.loss_and_gradients
+    net.loss_and_gradients = lambda X_batch, Y_batch: seen.append(len(X_batch)) or original(X_batch, Y_batch)
+    train(net, X, y, batch_size=32, epochs=2)
+    assert seen == [32, 33, 32, 33]                      # every row is used, no batch of 1
+    seen.clear()
+    plain = Network([2, 4, 3])
+    original = plain.loss_and_gradients
+    plain.loss_and_gradients = lambda X_batch, Y_batch: seen.append(len(X_batch)) or original(X_batch, Y_batch)
+    train(plain, X, y, batch_size=32, epochs=1)
+    assert seen == [32, 32, 1]                           # without batch norm nothing changes
+
+
+def test_early_stopping_restores_the_running_averages_of_the_best_epoch():
+    X, y = blobs(200)
+    net = Network([2, 8, 3], batch_norm=True, activation="relu", init="he")
+    history = train(net, X, y, optimizer=SGD(3.0), epochs=12, batch_size=16, validation_data=blobs(100, 1),
+                    patience=2)
+    assert history.stopped_early
+    replay = Network([2, 8, 3], batch_norm=True, activation="relu", init="he")
+    train(replay, X, y, optimizer=SGD(3.0), epochs=history.best_epoch + 1, batch_size=16)
+    for restored, best in zip(net.parameters() + net.running_averages(),
+                              replay.parameters() + replay.running_averages()):
+        np.testing.assert_array_equal(restored, best)
+
+
+def test_lr_range_test_leaves_the_running_averages_as_they_were():
+    from nnlib.diagnostics import lr_range_test
+    X, y = blobs(65)
+    net = Network([2, 8, 3], batch_norm=True)
+    before = [a.copy() for a in net.parameters() + net.running_averages()]
+    lr_range_test(net, X, y, steps=20, batch_size=32)    # 65 rows: every third batch would be a single row
+    assert all(np.array_equal(a, b) for a, b in zip(net.parameters() + net.running_averages(), before))
+
+
+def test_batch_norm_must_be_a_boolean():
+    with pytest.raises(ValueError, match="batch_norm must be True or False, got 'yes'"):
+        Network([2, 3], batch_norm="yes")
+    assert "batch_norm=True" in repr(Network([2, 3, 3], batch_norm=True)) and "batch_norm" not in repr(Network([2, 3]))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nnlib import Network, save_network
+from nnlib import Network, load_network, save_network
 from nnlib.cli import build_parser, config_from_args, main
 from nnlib.data import REPO_DATA_DIR, read_idx
 from nnlib.presets import PRESETS
@@ -229,3 +229,34 @@ def test_presets_command_lists_every_preset(capsys):
     for name, preset in PRESETS.items():
         assert f"nnlib train --preset {name}" in out
         assert preset.source_accuracy in out
+
+
+# -- batch normalization -------------------------------------------------------------------------------
+
+def test_batch_norm_flag_reaches_the_network_and_the_summary():
+    config = config_from_args(parse_train("--batch-norm", "--layers", "784,20,10"))
+    assert config.batch_norm and "batch norm" in config.summary()
+    assert not config_from_args(parse_train()).batch_norm
+    from nnlib.presets import build_network
+    assert build_network(config).batch_norm and len(build_network(config).gammas) == 1
+
+
+def test_batch_norm_with_batches_of_one_is_a_one_line_error(capsys):
+    assert_usage_error(["train", "--batch-norm", "--batch-size", "1"], capsys, "batch norm", "batch size 1")
+    assert_usage_error(["train", "--preset", "rashid", "--batch-norm"], capsys, "batch size 1")
+
+
+def test_train_save_evaluate_with_batch_norm(tmp_path, capsys, small_mnist):
+    model = tmp_path / "bn.npz"
+    code, out, err = run(["train", "--data-dir", small_mnist, "--layers", "784,32,32,10", "--batch-norm",
+                          "--epochs", "2", "--batch-size", "23", "--optimizer", "adam", "--lr", "0.01",
+                          "--no-progress", "--save", model], capsys)   # 300 = 13 * 23 + 1: a last row of one
+    assert code == 0, err
+    assert "batch norm" in out
+    final = out.split("Test accuracy ")[1].split("%")[0]
+    assert float(final) > 50
+    net = load_network(model)
+    assert net.batch_norm and not np.allclose(net.bn_states[0].mean, 0)
+    code, out, err = run(["evaluate", model, "--data-dir", small_mnist], capsys)
+    assert code == 0, err
+    assert f"Test accuracy: {final}%" in out and "batch_norm=True" in out

@@ -26,7 +26,7 @@ KINK_MARGIN, SMALLEST_ENTRY = 1e-2, 1e-3
 def is_well_conditioned(net, X, Y):
     """No hidden pre-activation near 0 and no gradient entry near the finite-difference noise floor."""
     _, caches = net.forward(X)
-    if any(np.abs(act_cache[1]).min() < KINK_MARGIN for _, act_cache, _ in caches[:-1]):
+    if any(np.abs(act_cache[1]).min() < KINK_MARGIN for _, act_cache, *_ in caches[:-1]):
         return False
     _, grads = net.loss_and_gradients(X, Y, training=False)
     return min(np.abs(g).min() for g in grads) >= SMALLEST_ENTRY

@@ -122,3 +122,67 @@ def test_truncated_files_get_clear_value_errors(tmp_path, keep):
     path.write_bytes(data[:int(len(data) * keep)])
     with pytest.raises(ValueError, match="not a readable nnlib model file"):
         load_network(path)
+
+
+# -- batch normalization -------------------------------------------------------------------------------
+
+def batch_normalized(dtype=np.float64):
+    """A 4-6-5-3 BN network whose gamma, beta and running averages are all away from their initial values."""
+    net = Network([4, 6, 5, 3], activation="relu", seed=3, dtype=dtype, batch_norm=True)
+    rng = np.random.default_rng(0)
+    for array in net.gammas + net.betas + net.biases:
+        array += rng.standard_normal(array.shape).astype(dtype)
+    for _ in range(3):
+        net.forward(rng.standard_normal((8, 4)).astype(dtype) * 3 + 1, training=True)
+    return net
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_roundtrip_keeps_gamma_beta_and_running_averages(tmp_path, dtype):
+    net = batch_normalized(dtype)
+    path = save_network(net, tmp_path / "bn.npz")
+    with np.load(path) as archive:
+        assert json.loads(str(archive["meta"]))["batch_norm"] is True
+        assert {"gamma0", "beta1", "running_mean0", "running_var1"} <= set(archive.files)
+    loaded = load_network(path)
+    assert loaded.batch_norm
+    for saved, restored in zip(net.parameters() + net.running_averages(),
+                               loaded.parameters() + loaded.running_averages()):
+        np.testing.assert_array_equal(restored, saved)
+        assert restored.dtype == dtype
+    X = np.random.default_rng(1).standard_normal((10, 4)).astype(dtype)
+    np.testing.assert_array_equal(loaded.predict_proba(X), net.predict_proba(X))  # evaluation mode: running averages
+
+
+def test_plain_network_says_batch_norm_false_and_old_files_without_the_key_load(tmp_path):
+    with np.load(save_network(Network([4, 3]), tmp_path / "plain.npz")) as archive:
+        assert json.loads(str(archive["meta"]))["batch_norm"] is False
+        assert archive.files == ["meta", "W0", "b0"]
+    assert not load_network(write_npz(tmp_path / "old.npz", meta=good_meta(), W0=np.zeros((4, 3)),
+                                      b0=np.zeros(3))).batch_norm
+
+
+def bn_arrays(**changes):
+    """The arrays of a hand-written 4-2-3 BN file; changes replace (or, with None, remove) entries."""
+    arrays = {"meta": good_meta(sizes=[4, 2, 3], batch_norm=True), "W0": np.ones((4, 2)), "b0": np.zeros(2),
+              "W1": np.ones((2, 3)), "b1": np.zeros(3), "gamma0": np.ones(2), "beta0": np.zeros(2),
+              "running_mean0": np.zeros(2), "running_var0": np.ones(2)}
+    arrays.update(changes)
+    return {name: array for name, array in arrays.items() if array is not None}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"gamma0": None}, r"gamma0 should have shape \(2,\) for sizes \[4, 2, 3\] with batch_norm, found nothing"),
+    ({"running_var0": np.ones(3)}, r"running_var0 should have shape \(2,\).*found \(3,\)"),
+    ({"running_var0": np.array([1.0, -0.5])}, "running_var0 holds a negative variance"),
+    ({"beta0": np.array([0.0, np.nan])}, "beta0 holds values that are not finite numbers"),
+    ({"meta": good_meta(sizes=[4, 2, 3], batch_norm="yes")}, "batch_norm must be true or false, found 'yes'"),
+    ({"meta": good_meta(sizes=[4, 2, 3])}, r"holds batch-norm arrays \(beta0, gamma0, running_mean0, running_var0\) "
+                                           r"that a network with batch_norm=False"),
+    ({"gamma1": np.ones(3)}, r"batch-norm arrays \(gamma1\)"),
+])
+def test_damaged_batch_norm_files_get_clear_value_errors(tmp_path, changes, message):
+    path = write_npz(tmp_path / "bad.npz", **bn_arrays(**changes))
+    with pytest.raises(ValueError, match=message):
+        load_network(path)
+    assert load_network(write_npz(tmp_path / "good.npz", **bn_arrays())).batch_norm
