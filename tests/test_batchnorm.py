@@ -289,3 +289,15 @@ def test_batch_norm_must_be_a_boolean():
     with pytest.raises(ValueError, match="batch_norm must be True or False, got 'yes'"):
         Network([2, 3], batch_norm="yes")
     assert "batch_norm=True" in repr(Network([2, 3, 3], batch_norm=True)) and "batch_norm" not in repr(Network([2, 3]))
+
+
+def test_input_gradients_go_through_the_batch_norm_layers():
+    from nnlib.analysis import input_gradient
+    net, X, _ = bn_case()
+    rng = np.random.default_rng(9)
+    G = rng.standard_normal((len(X), 3))
+
+    def S():  # sum of G * z^L in evaluation mode; its gradient with respect to X is what input_gradient returns
+        return float(np.sum(G * net.forward(X)[1][-1][1]))
+
+    assert rel_error(input_gradient(net, X, G), numerical_gradient(S, X)) < 1e-7
