@@ -95,10 +95,11 @@ class Network:
         return dropout_forward(A, self.dropout, self.rng)
 
     def backward(self, delta, caches):
-        """Backpropagate the output error delta = dC/dz^L (m, sizes[-1]) through every layer.
+        """Backpropagate the output error delta = dC/dZ^(L), shape (m, sizes[-1]), through every layer.
 
-        Returns gradients in the order of parameters(): [dW0, db0, dW1, db1, ...]; each dW_l = a_{l-1}^T delta_l
-        and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})."""
+        Returns the gradients in the order of parameters(): [dC/dW^(1), dC/db^(1), dC/dW^(2), ...], with
+        dC/dW^(l) = A^(l-1)^T delta^(l) (BP3), dC/db^(l) = delta^(l) summed over the batch (BP4) and
+        delta^(l-1) = (delta^(l) W^(l)^T) * f'(Z^(l-1)) (BP2)."""
         grads = [None] * (2 * self.n_layers)
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache = caches[l][0]

@@ -80,7 +80,8 @@ def network_layout(sizes, max_drawn=8):
     return layout
 
 
-def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=None, layer_names=None):
+def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=None, layer_names=None,
+                 show_sizes=True):
     """Schematic of a fully connected network: one column of circles per layer l = 0..L, every unit of
     layer l-1 joined to every unit of layer l (the weights W^(l), shape (n_{l-1}, n_l)).
 
@@ -90,6 +91,7 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
     edge_labels: optional {(l, i, j): text} written on the line from unit i of layer l-1 to unit j of
     layer l (for small networks, e.g. a weight or a local gradient).
     layer_names: optional list of L + 1 names under the columns (default: input, hidden l, output).
+    show_sizes=False leaves out the n_l labels (e.g. for a computational graph whose last column is the cost).
     """
     sizes = [int(n) for n in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
@@ -122,7 +124,8 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
             text = (node_labels or {}).get((x, j))
             if text is not None:
                 ax.text(x, y + 0.42, text, ha="center", va="bottom", fontsize=8, zorder=3)
-        ax.text(x, lowest - 0.9, f"{name}\n$n_{{{x}}} = {n}$", ha="center", va="top", fontsize=9)
+        label = f"{name}\n$n_{{{x}}} = {n}$" if show_sizes else name
+        ax.text(x, lowest - 0.9, label, ha="center", va="top", fontsize=9)
     ax.set_xlim(-0.6, L + 0.6)
     ax.set_ylim(lowest - 2.0, highest + 1.0)
     ax.set_axis_off()

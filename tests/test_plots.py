@@ -77,6 +77,8 @@ def test_plot_network_draws_every_connection_and_labels_each_layer(pyplot_untouc
     assert "0.5" in texts and "z = 0.9" in texts and ax.get_title() == "A 2-3-1 network"
     wide = plot_network([784, 30, 10])
     assert len(wide.axes[0].lines) == 7 * 7 + 7 * 7 and "⋮" in [t.get_text() for t in wide.axes[0].texts]
+    graph = plot_network([2, 1], layer_names=["x", "cost C"], show_sizes=False)
+    assert {"x", "cost C"} <= {t.get_text() for t in graph.axes[0].texts}
     with pytest.raises(ValueError, match="layer_names needs one name per layer \\(3\\), got 2"):
         plot_network([2, 3, 1], layer_names=["in", "out"])
     with pytest.raises(ValueError, match="positive sizes"):
