@@ -201,7 +201,7 @@ def command_train(args):
                     evaluate_train=False)  # a bar for a one-step epoch (full batch) would say nothing
     best = int(np.argmax(history.test_accuracy))
     print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs "
-          f"(best {history.test_accuracy[best]:.2%} at epoch {best}); training {sum(history.epoch_time):.1f} s, "
+          f"(best {history.test_accuracy[best]:.2%} at epoch {best + 1}); training {sum(history.epoch_time):.1f} s, "
           f"total {time.perf_counter() - started:.1f} s")
     if args.save:
         fold_input_scaling(net, config.input_range)

@@ -29,7 +29,10 @@ class History:
     test_accuracy: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     epoch_time: list = field(default_factory=list)       # seconds of training per epoch, evaluation excluded
-    best_epoch: int | None = None                        # epoch of the best validation accuracy (first if tied)
+    # Index into the lists above of the epoch with the best validation accuracy (first if tied). The lists
+    # are Python lists indexed from 0, while printed lines and plots count epochs from 1: best_epoch = 2
+    # is the third epoch, printed as "Epoch 3".
+    best_epoch: int | None = None
     stopped_early: bool = False
 
     @property
@@ -76,8 +79,8 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     per batch of batch_size rows. validation_data / test_data: (X, y) pairs evaluated after every epoch.
     schedule: function epoch -> learning rate. patience: stop after that many epochs without a better
     validation accuracy in a row (patience >= 1; 1 stops at the first epoch that does not improve) and
-    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` (test data,
-    else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
+    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` after each epoch,
+    counting epochs from 1 (test data, else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
     Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
     """
     X = net.check_input(X)
@@ -121,7 +124,7 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
     starts = range(0, n, batch_size)
-    bar = ProgressBar(len(starts), f"epoch {epoch}") if wants_progress(progress) else None
+    bar = ProgressBar(len(starts), f"epoch {epoch + 1}") if wants_progress(progress) else None
     params, total = net.parameters(), 0.0
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
         for batch, start in enumerate(starts):
@@ -133,7 +136,8 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
             loss, grads = net.loss_and_gradients(X_batch, Y_batch)
             if not math.isfinite(loss):
                 raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): "
+                    f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1} of {len(starts)} "
+                    f"(learning rate {optimizer.lr:g}): "
                     f"the steps overshoot and the weights blow up. Try a smaller learning rate, "
                     f"e.g. {optimizer.lr / 10:g}.")
             optimizer.step(params, grads)
@@ -142,7 +146,7 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
                 bar.update()
     if not all(np.isfinite(p).all() for p in params):  # a last step can overflow after the last loss was fine
         raise TrainingDiverged(
-            f"the weights became nan or infinite in the last step of epoch {epoch} (learning rate "
+            f"the weights became nan or infinite in the last step of epoch {epoch + 1} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
     if bar:
         bar.close(f"loss {total / n:.4f}")
@@ -171,10 +175,12 @@ def _check_schedule_arguments(epochs, batch_size, patience, validation_data):
 
 
 def _print_epoch(epoch, history, evaluations):
+    """Nielsen's line `Epoch 3: 9516 / 10000` for the 0-based loop index epoch, printed as epoch + 1."""
+    number = epoch + 1
     name = "test" if "test" in evaluations else "val" if "val" in evaluations else None
     if name is None:
-        print(f"Epoch {epoch}: loss {history.loss[-1]:.4f}", flush=True)
+        print(f"Epoch {number}: loss {history.loss[-1]:.4f}", flush=True)
         return
     n = len(evaluations[name][0])
     correct = round(getattr(history, f"{name}_accuracy")[-1] * n)
-    print(f"Epoch {epoch}: {correct} / {n}", flush=True)
+    print(f"Epoch {number}: {correct} / {n}", flush=True)

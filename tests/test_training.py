@@ -97,14 +97,14 @@ def test_verbose_prints_nielsens_epoch_lines(capsys):
           progress=False)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert all(re.fullmatch(rf"Epoch {e}: \d+ / 37", line) for e, line in enumerate(lines))
-    assert lines[-1] == f"Epoch 2: {int(np.sum(net.predict(X_test) == y_test))} / 37"
+    assert all(re.fullmatch(rf"Epoch {e}: \d+ / 37", line) for e, line in enumerate(lines, start=1))
+    assert lines[-1] == f"Epoch 3: {int(np.sum(net.predict(X_test) == y_test))} / 37"
 
 
 def test_verbose_without_evaluation_data_prints_the_loss(capsys):
     X, y = blobs()
     history = train(small_net(), X, y, epochs=1, verbose=True, progress=False)
-    assert capsys.readouterr().out == f"Epoch 0: loss {history.loss[0]:.4f}\n"
+    assert capsys.readouterr().out == f"Epoch 1: loss {history.loss[0]:.4f}\n"
 
 
 def test_progress_bar_on_and_off(capsys):
@@ -113,14 +113,14 @@ def test_progress_bar_on_and_off(capsys):
     assert capsys.readouterr().err == ""
     history = train(small_net(), X, y, epochs=2, batch_size=20, progress=True)
     err = capsys.readouterr().err
-    assert "epoch 0 [" in err and "epoch 1 [" in err and "3/3" in err
+    assert "epoch 1 [" in err and "epoch 2 [" in err and "epoch 0 [" not in err and "3/3" in err
     assert f"loss {history.loss[1]:.4f}" in err
 
 
 def test_divergence_names_epoch_and_batch_and_suggests_a_smaller_rate():
     X, y = blobs()
     net = Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he")
-    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf) at epoch \d+, batch \d+ "
+    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf) at epoch 1, batch [1-6] of 6 "
                                                r"\(learning rate 1e\+08\).*Try a smaller learning rate, e\.g\. 1e\+07"):
         train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10)
     assert issubclass(TrainingDiverged, FloatingPointError)
@@ -143,7 +143,7 @@ class OverflowingLastStep(SGD):
 def test_weights_that_overflow_in_the_last_step_are_reported_not_returned():
     X, y = blobs()
     net = Network([2, 8, 3], activation="relu", init="he")
-    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 0 "
+    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 1 "
                                                r"\(learning rate 0\.1\)\. Try a smaller learning rate, e\.g\. 0\.01"):
         train(net, X, y, optimizer=OverflowingLastStep(steps_per_epoch=6), epochs=3, batch_size=10)
 
