@@ -347,7 +347,7 @@ def test_training_loop_mistakes_are_named(wrong, phrase):
 @pytest.mark.parametrize("right", TRAINING_RIGHT, ids=lambda f: f.__name__)
 def test_unusual_correct_training_loop_passes(right):
     result = assert_right(check_training_loop, right)
-    assert "more than 88 %" in result.message or "more than 88%" in result.message
+    assert "more than 87%" in result.message
 
 
 def test_catalogue_is_broad_enough():

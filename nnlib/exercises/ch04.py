@@ -227,7 +227,7 @@ register_hints("training_loop", [
 
 TRAINING_SETTINGS = dict(epochs=3, batch_size=16, lr=3.0)
 TRAINING_EXAMPLES = 5000
-ACCURACY_BOUND = 0.88  # a correct loop reaches 0.90-0.92 on these 5,000 images (seeds 0-3, any valid shuffle)
+ACCURACY_BOUND = 0.87  # measured: a correct loop reaches 0.887-0.920 (seeds 0-5, two valid shuffles, any BLAS kernel)
 _DATA = {}
 
 
@@ -356,7 +356,7 @@ def _loop_problem(recorder, n, epochs, batch_size):
 def check_training_loop(student_fn):
     """Run train_loop(net, X, Y, epochs=3, batch_size=16, lr=3.0, rng) on 5,000 MNIST training images with
     chapter 04's 784-30-10 network, check every step it takes (batches, in-place SGD updates, the use of rng)
-    and that the trained network classifies more than 88 % of the 10,000 validation images correctly."""
+    and that the trained network classifies more than 87 % of the 10,000 validation images correctly."""
     name = "training_loop"
     s = TRAINING_SETTINGS
     case = Case(f"{s['epochs']} epochs, batch_size {s['batch_size']}, lr {s['lr']} on {TRAINING_EXAMPLES:,} "
