@@ -161,14 +161,24 @@ def exercises(notebook):
                 end = starts[k + 1] if k + 1 < len(starts) else len(lines)
                 text = "\n".join(lines[i:end])
                 minutes = MINUTES.search(text)
-                title = re.sub(r"\s*\*?\(about [^)]*\)\.?\*?", "", lines[i], flags=re.IGNORECASE)
-                found.append([int(EXERCISE_HEADING.match(lines[i])[1]), title.strip("#* ").strip(),
+                found.append([int(EXERCISE_HEADING.match(lines[i])[1]), exercise_title(lines[i]),
                               minutes[1] if minutes else None, [nbformat.v4.new_markdown_cell(text)]])
             if starts:
                 continue
         if found:
             found[-1][3].append(cell)
     return found
+
+
+def exercise_title(line):
+    """'one-hot encoding' from '### Exercise 1: one-hot encoding *(about 10 minutes)*', and 'implement' from
+    '**Exercise 1 (implement).** ...'."""
+    line = re.sub(r"\s*\*?\(about [^)]*\)\.?\*?", "", line, flags=re.IGNORECASE)
+    heading = re.match(r"^#+\s*Exercise\s+\d+:?\s*(.*)$", line)
+    if heading:
+        return heading[1].strip()
+    bold = re.match(r"^\*\*Exercise\s+\d+\s*\(?(.*?)\)?\.?\*\*", line)
+    return bold[1].strip() if bold else line.strip("#* ")
 
 
 def _outputs_text(cell):
@@ -190,7 +200,7 @@ def guide_for(notebook, path):
     total = sum(int(m.split("-")[-1].split("–")[-1]) for _, _, m, _ in listed if m)
     lines += [f"{len(listed)} exercises, about {total} minutes in all.", ""]
     for number, title, minutes, cells in listed:
-        lines += [f"### Exercise {number}: {title.split(':', 1)[-1].strip() if ':' in title else title}",
+        lines += [f"### Exercise {number}: {title}",
                   f"*Time: about {minutes} minutes.*" if minutes else "*Time: not stated.*", ""]
         for cell in cells:
             if is_solution(cell) and cell.cell_type == "markdown":
