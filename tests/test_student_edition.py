@@ -236,3 +236,18 @@ def test_reference_cells_need_a_student_note():
     cell.metadata["nnlib"] = {"student_note": "softmax(z)_j = e^{z_j} / sum_k e^{z_k}"}
     student = edition.student_notebook(notebook)
     assert student.cells[0].cell_type == "markdown" and "e^{z_j}" in student.cells[0].source
+
+
+def test_lab_student_builds_and_opens_the_student_edition(monkeypatch):
+    sys.path.insert(0, str(ROOT))
+    import run
+    commands = []
+    monkeypatch.setattr(run, "ensure_environment", lambda: None)
+    monkeypatch.setattr(run, "run", lambda command, **kwargs: commands.append([str(part) for part in command]))
+    run.main(["lab", "--student", "--no-browser"])
+    build, lab = commands
+    assert build[-1].endswith("tools/student_edition.py")
+    assert lab[1:3] == ["lab", "build/student/"] and "--student" not in lab and "--no-browser" in lab
+    commands.clear()
+    run.main(["lab"])
+    assert len(commands) == 1 and commands[0][1:3] == ["lab", "notebooks/"]
