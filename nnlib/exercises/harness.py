@@ -161,10 +161,10 @@ def _differs(old, new):
 
 def mutation_report(changed):
     """(problem, hint) for a function that changed the named inputs in place."""
-    what = " and ".join(changed)
+    what, name = " and ".join(changed), changed[0] if changed[0].isidentifier() else "x"
     return (f"your function changed its input {what} in place; the caller still needs it unchanged",
-            f"compute into a new array instead of changing {what}: e.g. write `z = z - c` rather than "
-            f"`z -= c`, and copy an array (`z.copy()`) before assigning into it")
+            f"compute into a new array instead of changing {what}: e.g. write `{name} = {name} - c` rather than "
+            f"`{name} -= c`, and copy an array (`{name}.copy()`) before assigning into it")
 
 
 def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6, atol=1e-8,
