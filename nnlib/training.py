@@ -124,30 +124,32 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
     order = None if full_batch else rng.permutation(n)
     starts = range(0, n, batch_size)
     bar = _epoch_bar(len(starts), epoch) if _shows_progress(progress) else None
-    params, total = net.parameters(), 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
-        for batch, start in enumerate(starts):
-            if full_batch:
-                X_batch, Y_batch = X, Y  # no copy of the whole set per step
-            else:
-                index = order[start:start + batch_size]
-                X_batch, Y_batch = X[index], Y[index]
-            loss, grads = net.loss_and_gradients(X_batch, Y_batch)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): "
-                    f"the steps overshoot and the weights blow up. Try a smaller learning rate, "
-                    f"e.g. {optimizer.lr / 10:g}.")
-            optimizer.step(params, grads)
-            total += loss * len(X_batch)
-            if bar and bar.update():  # True when tqdm redraws (at most every 0.1 s): show the loss so far
-                bar.set_postfix(loss=f"{total / (start + len(X_batch)):.4f}", refresh=False)
+    params, total, seen = net.parameters(), 0.0, 0
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
+            for batch, start in enumerate(starts):
+                if full_batch:
+                    X_batch, Y_batch = X, Y  # no copy of the whole set per step
+                else:
+                    index = order[start:start + batch_size]
+                    X_batch, Y_batch = X[index], Y[index]
+                loss, grads = net.loss_and_gradients(X_batch, Y_batch)
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate "
+                        f"{optimizer.lr:g}): the steps overshoot and the weights blow up. Try a smaller "
+                        f"learning rate, e.g. {optimizer.lr / 10:g}.")
+                optimizer.step(params, grads)
+                total, seen = total + loss * len(X_batch), seen + len(X_batch)
+                if bar and bar.update():  # True when tqdm redraws (at most every 0.1 s): show the loss so far
+                    bar.set_postfix(loss=f"{total / seen:.4g}", refresh=False)
+    finally:  # also when training diverges or is interrupted: the bar stops where training stopped
+        if bar:
+            _close_bar(bar, f"{total / seen:.4g}" if seen else "none yet")
     if not all(np.isfinite(p).all() for p in params):  # a last step can overflow after the last loss was fine
         raise TrainingDiverged(
             f"the weights became nan or infinite in the last step of epoch {epoch} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
-    if bar:
-        _close_bar(bar, f"{total / n:.4f}")
     return total / n
 
 
@@ -176,6 +178,7 @@ def _epoch_bar(batches, epoch):
 
 
 def _close_bar(bar, loss):
+    """Show the epoch's mean loss and end the bar (in Jupyter, store its final state as the widget's text)."""
     bar.set_postfix(loss=loss, refresh=False)
     bar.close()
     if getattr(bar, "final_display", None) is not None:

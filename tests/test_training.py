@@ -114,7 +114,7 @@ def test_progress_true_shows_a_tqdm_bar_per_epoch_with_rate_and_final_loss(capsy
     history = train(small_net(), X, y, epochs=2, batch_size=20, progress=True)
     err = capsys.readouterr().err
     for epoch in range(2):
-        final = rf"\repoch {epoch}: 100%\|[^|]+\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+k?batch/s, loss={history.loss[epoch]:.4f}\]\n"
+        final = rf"\repoch {epoch}: 100%\|[^|]+\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+k?batch/s, loss={history.loss[epoch]:.4g}\]\n"
         assert re.search(final, err), err
 
 
@@ -139,6 +139,16 @@ def test_progress_default_shows_a_bar_in_a_jupyter_kernel(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
     train(small_net(), X, y, epochs=1, batch_size=20)
     assert "epoch 0: 100%" in capsys.readouterr().err  # tqdm.auto was chosen outside Jupyter: its text bar
+
+
+def test_progress_bar_stops_where_training_diverged_and_is_closed(capsys):
+    X, y = blobs()
+    net = Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he")
+    with pytest.raises(TrainingDiverged, match=r"at epoch 0, batch (\d+)") as info:
+        train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10, progress=True)
+    batch = int(re.search(r"batch (\d+)", str(info.value)).group(1))
+    err = capsys.readouterr().err
+    assert batch < 6 and re.search(rf"\repoch 0: +\d+%\|[^|]+\| {batch}/6 \[[^\]]*loss=[^\]]+\]\n$", err), err
 
 
 def test_progress_bar_changes_no_result():
