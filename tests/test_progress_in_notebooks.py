@@ -14,7 +14,7 @@ from nnlib import SGD, Network, train
 rng = np.random.default_rng(0)
 X, y = rng.normal(size=(60, 4)), rng.integers(0, 3, 60)
 history = train(Network([4, 5, 3]), X, y, optimizer=SGD(0.1), epochs=2, batch_size=20{options})
-print(f"{{history.loss[-1]:.4f}}")"""
+print(f"{{history.loss[-1]:.4g}}")"""  # the bar's format
 
 
 def run_cell(source):
