@@ -34,7 +34,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
 VENV_PYTHON = "python.exe" if os.name == "nt" else "python"
-DISTRIBUTION = "nnlib"
+DISTRIBUTION = "nnlib-mnist"
 
 
 def venv_python():

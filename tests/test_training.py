@@ -2,6 +2,8 @@
 early stopping."""
 import math
 import re
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -107,14 +109,55 @@ def test_verbose_without_evaluation_data_prints_the_loss(capsys):
     assert capsys.readouterr().out == f"Epoch 1: loss {history.loss[0]:.4f}\n"
 
 
-def test_progress_bar_on_and_off(capsys):
+def test_progress_true_shows_a_tqdm_bar_per_epoch_with_rate_and_final_loss(capsys):
+    X, y = blobs()  # 60 examples: 3 batches of 20
+    history = train(small_net(), X, y, epochs=2, batch_size=20, progress=True)
+    err = capsys.readouterr().err
+    for epoch in range(2):
+        final = rf"\repoch {epoch + 1}: 100%\|[^|]+\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+k?batch/s, loss={history.loss[epoch]:.4g}\]\n"
+        assert re.search(final, err), err
+
+
+def test_progress_false_shows_nothing(capsys):
     X, y = blobs()
     train(small_net(), X, y, epochs=2, batch_size=20, progress=False)
     assert capsys.readouterr().err == ""
-    history = train(small_net(), X, y, epochs=2, batch_size=20, progress=True)
+
+
+def test_progress_default_shows_a_bar_in_a_terminal_and_none_in_a_file_or_pipe(capsys, monkeypatch):
+    X, y = blobs()
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # not in a Jupyter kernel
+    train(small_net(), X, y, epochs=1, batch_size=20)
+    assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    train(small_net(), X, y, epochs=1, batch_size=20)
+    assert "epoch 1: 100%" in capsys.readouterr().err
+
+
+def test_progress_default_shows_a_bar_in_a_jupyter_kernel(capsys, monkeypatch):
+    X, y = blobs()
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    train(small_net(), X, y, epochs=1, batch_size=20)
+    assert "epoch 1: 100%" in capsys.readouterr().err  # tqdm.auto was chosen outside Jupyter: its text bar
+
+
+def test_progress_bar_stops_where_training_diverged_and_is_closed(capsys):
+    X, y = blobs()
+    net = Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he")
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, batch (\d+)") as info:
+        train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10, progress=True)
+    batch = int(re.search(r"batch (\d+)", str(info.value)).group(1))
     err = capsys.readouterr().err
-    assert "epoch 1 [" in err and "epoch 2 [" in err and "epoch 0 [" not in err and "3/3" in err
-    assert f"loss {history.loss[1]:.4f}" in err
+    assert batch <= 6 and re.search(rf"\repoch 1: +\d+%\|[^|]+\| {batch - 1}/6 \[[^\]]*loss=[^\]]+\]\n$", err), err
+
+
+def test_progress_bar_changes_no_result():
+    X, y = blobs()
+    quiet, shown = small_net(), small_net()
+    history_quiet = train(quiet, X, y, epochs=2, batch_size=7, progress=False)
+    history_shown = train(shown, X, y, epochs=2, batch_size=7, progress=True)
+    assert history_quiet.loss == history_shown.loss
+    assert all(np.array_equal(a, b) for a, b in zip(quiet.parameters(), shown.parameters()))
 
 
 def test_divergence_names_epoch_and_batch_and_suggests_a_smaller_rate():
