@@ -36,7 +36,7 @@ def test_training_in_a_notebook_shows_one_widget_per_epoch_storing_its_final_sta
     assert all("application/vnd.jupyter.widget-view+json" in output.data for output in bars)
     final_loss = printed.text.strip()
     for epoch, output in enumerate(bars):
-        assert re.fullmatch(rf"epoch {epoch}: 100%\|[^|]+\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+k?batch/s, loss=[\d.]+\]",
+        assert re.fullmatch(rf"epoch {epoch + 1}: 100%\|[^|]+\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+k?batch/s, loss=[\d.]+\]",
                             output.data["text/plain"])
     assert bars[-1].data["text/plain"].endswith(f"loss={final_loss}]")
     assert not any(output.get("name") == "stderr" for output in outputs)
