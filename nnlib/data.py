@@ -80,6 +80,9 @@ def _read_maybe_gzip(path):
     except FileNotFoundError:
         where = "" if path.is_absolute() else f" (relative to the working directory {Path.cwd()})"
         raise FileNotFoundError(f"{path}: no such file{where}") from None
+    except OSError as error:  # a folder where the file should be, no permission to read, an I/O error
+        raise type(error)(f"{path}: cannot read this data file ({error.strerror or error}); replace it with "
+                          f"a readable copy of the file") from None
     return _decompress(raw, str(path), named_gz=path.name.endswith(".gz"))
 
 
@@ -193,6 +196,18 @@ def default_data_dir():
     return cache / "mnist"
 
 
+def check_data_dir(data_dir=None):
+    """data_dir (default: default_data_dir()) as a Path, or NotADirectoryError if it names a file: a clear
+    error instead of every MNIST file looking missing. A folder that does not exist yet is fine (downloads
+    create it)."""
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    if folder.exists() and not folder.is_dir():
+        source = f" (from ${ENV_VAR})" if data_dir is None and os.environ.get(ENV_VAR) else ""
+        raise NotADirectoryError(f"the MNIST data folder {folder}{source} is a file, not a folder; point "
+                                 f"{'it' if source else 'data_dir'} at a folder for the MNIST files")
+    return folder
+
+
 def _cache_root():
     """$XDG_CACHE_HOME/nnlib, else ~/.cache/nnlib; None if there is no home folder to use.
 
@@ -302,7 +317,7 @@ def download_mnist(data_dir=None, *, mirrors=MIRRORS, files=MNIST_FILES, timeout
     Returns data_dir. Raises DownloadError (a ConnectionError) naming every mirror tried and where to
     put the files by hand when no mirror delivers a file.
     """
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    data_dir = check_data_dir(data_dir)
     for name, sha256 in files.items():
         if not (data_dir / name).exists():
             _download_file(data_dir, name, sha256, mirrors, timeout, progress)
@@ -425,7 +440,7 @@ def load_mnist(data_dir=None, *, one_hot=False, validation_size=0, dtype=np.floa
     if set(files) != set(MNIST_FILES):
         raise ValueError(f"files must map exactly the four MNIST file names {list(MNIST_FILES)} to their "
                          f"content SHA-256, got {list(files)}")
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    data_dir = check_data_dir(data_dir)
     missing = [name for name in files if not (data_dir / name).exists()]
     if missing and not download:
         raise FileNotFoundError(_missing_files_message(data_dir, missing))
