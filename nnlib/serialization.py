@@ -80,6 +80,15 @@ def check_save_target(path):
     folder, its folder exists and is writable (checked by creating and removing a temporary file in it), and
     an existing file at path is not read-only. `nnlib train --save` calls this before training starts."""
     path = Path(path)
+    try:
+        _check_target(path)
+    except OSError as error:
+        if str(error).startswith("cannot save the network to"):
+            raise
+        raise _save_error(path, error) from None  # e.g. a name too long to even look up
+
+
+def _check_target(path):
     folder = path.parent
     if path.is_dir():
         raise IsADirectoryError(f"cannot save the network to {path}: it is a folder; give a file name, "
