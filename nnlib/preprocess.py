@@ -28,18 +28,19 @@ def to_mnist_format(image, invert=None):
     """A 2-D grayscale image of any size -> (28, 28) float64 in [0, 1], bright digit on black, MNIST-style.
 
     image: values in [0, 1] or [0, 255]. invert: True for dark ink on a light background, False for bright
-    ink on dark, None to decide from the border (a mostly light border means dark ink).
+    ink on dark, None to decide from the paper (the border's median): the ink is what lies
+    further from it, darker (then inverted) or brighter.
     Steps: crop to the ink, scale the longer side to 20 pixels keeping the aspect ratio, place in 28x28 with
     the centre of mass at (14, 14). Ink is a pixel brighter than the paper (the border's median p) by more than
     INK_THRESHOLD and NOISE_MARGIN times the border's noise; the paper then becomes 0: x -> (x - p) / (1 - p).
     Raises ValueError for a blank image (no ink stands out from the paper) or one that is not 2-D.
     """
     pixels = _as_unit_grayscale(image)
-    if invert is None:
-        invert = _border(pixels).mean() > 0.5
-    if invert:
-        pixels = 1.0 - pixels
     paper, noise = _paper_level(pixels)
+    if invert is None:  # the ink is on the side of the paper that reaches further: darker or brighter
+        invert = paper - pixels.min() > pixels.max() - paper
+    if invert:
+        pixels, paper = 1.0 - pixels, 1.0 - paper
     rows, cols = np.nonzero(pixels > paper + max(INK_THRESHOLD, NOISE_MARGIN * noise))
     if rows.size == 0:
         raise ValueError("the image is blank: no ink found (no pixel stands out from the paper). Draw or load "
