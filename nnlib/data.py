@@ -293,13 +293,17 @@ def _remember_verified(stamp, sha256):
         return
     cache = {path: entry for path, entry in _load_verified_cache().items() if os.path.exists(path)}
     cache[stamp[0]] = [*stamp[1:], sha256]  # one entry per path: a changed file replaces its old one
+    temporary = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(cache, indent=0))
-        temporary.replace(target)  # atomic: a concurrent reader never sees half a file
+        # created exclusively under a random name: a file planted at a predictable name cannot redirect it
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            file.write(json.dumps(cache, indent=0))
+        os.replace(temporary, target)  # atomic: a concurrent reader never sees half a file
     except OSError:
-        pass
+        if temporary is not None and os.path.lexists(temporary):
+            os.unlink(temporary)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,3 +37,19 @@ def test_a_data_file_that_is_a_folder(tmp_path):
     with pytest.raises(IsADirectoryError, match=rf"{folder}: cannot read this data file \(Is a directory\); "
                                                 r"replace it with a readable copy of the file"):
         read_idx(folder)
+
+
+def test_a_symlink_planted_in_the_cache_folder_cannot_redirect_the_verification_cache(tmp_path, contents):
+    """The verification cache used to be written through <cache>/verified.json.<pid>.tmp, a name anyone who
+    can write the cache folder can predict and plant a symlink at."""
+    import os
+
+    from mnist_fakes import fake_hashes, write_fake_mnist
+    cache = tmp_path / "cache" / "nnlib"
+    cache.mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (cache / f"verified.json.{os.getpid()}.tmp").symlink_to(victim)
+    load_mnist(write_fake_mnist(tmp_path / "data", contents), files=fake_hashes(contents))
+    assert victim.read_text() == "precious"
+    assert (cache / "verified.json").is_file() and not (cache / "verified.json").is_symlink()
