@@ -27,9 +27,9 @@ def softmax_cross_entropy(z, Y):
     """Cross-entropy of softmax(z), from the logits z, in the stable log-sum-exp form. With s = z - max(z)
     per row:  -ln softmax(z)_j = ln sum_k e^(s_k) - s_j,  so  C = (1/m) sum_x sum_j y_j [ln sum_k e^(s_k) - s_j].
     The shift keeps every exponent <= 0 (no overflow), and s_j is exact, so no two large numbers cancel."""
-    shifted = z - z.max(axis=-1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    return float(np.sum(Y * (log_norm - shifted))) / len(z)
+    s = z - z.max(axis=-1, keepdims=True)                     # (m, k), the docstring's s
+    log_norm = np.log(np.exp(s).sum(axis=-1, keepdims=True))  # (m, 1): ln sum_k e^(s_k)
+    return float(np.sum(Y * (log_norm - s))) / len(z)
 
 
 def binary_cross_entropy(z, Y):

@@ -85,6 +85,11 @@ def zip_bomb_member(megabytes):
     return payload, 8, 0, len(header) + megabytes * (1 << 20)
 
 
+# Pasted into a child's code: its own peak resident memory in KB. ru_maxrss is no good there: Linux keeps
+# across exec the peak of the forked copy of pytest, often above a GB, which would hide the child's own.
+PEAK_KB_SOURCE = "peak_kb = lambda: int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
+
+
 def run_limited(code, memory_mb=1024, file_size=None, env=None):
     """Run `code` in a child Python with its address space limited to memory_mb (and files to file_size
     bytes, with SIGXFSZ ignored so that a write beyond it fails with EFBIG, like a full disk).

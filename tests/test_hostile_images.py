@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hostile_tools import run_limited
+from hostile_tools import PEAK_KB_SOURCE, run_limited
 from nnlib.preprocess import load_image, to_mnist_format
 
 
@@ -39,13 +39,13 @@ def test_a_decompression_bomb_is_refused_before_decoding(tmp_path, side, message
     Image.new("1", (side, side), 1).save(bomb)
     assert bomb.stat().st_size < 100_000
     result = run_limited(f"""
-        import resource
+        {PEAK_KB_SOURCE}
         from nnlib.preprocess import load_image
         try:
             load_image({str(bomb)!r})
         except ValueError as error:
             print(error)
-        print("peak MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+        print("peak MB", peak_kb() // 1024)
     """, memory_mb=700)
     assert result.returncode == 0, result.stderr
     assert f"{bomb}: {message}" in result.stdout
@@ -68,12 +68,12 @@ def test_a_large_image_is_reduced_before_it_becomes_floats(tmp_path, suffix):
     path = tmp_path / f"big{suffix}"
     Image.fromarray((seven(6000) * 255).astype(np.uint8)).save(path)
     result = run_limited(f"""
-        import resource
+        {PEAK_KB_SOURCE}
         import numpy as np
         from nnlib.preprocess import load_image, to_mnist_format
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = peak_kb()
         pixels = load_image({str(path)!r})
-        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        grown = peak_kb() - before
         np.save({str(tmp_path / 'digit.npy')!r}, to_mnist_format(pixels))
         print(pixels.shape, grown // 1024)
     """, memory_mb=1500)
