@@ -146,6 +146,21 @@ class Network:
         chunks = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
         return np.concatenate(chunks) if chunks else np.empty((0, self.sizes[-1]), self.dtype)
 
+    def logits(self, X):
+        """The output layer's pre-activations Z^(L) = A^(L-1) W^(L) + b^(L), before softmax or sigmoid.
+
+        X: (m, sizes[0])  ->  (m, sizes[-1]). Evaluation mode (no dropout). Softmax turns these scores
+        into probabilities, so the largest logit is the predicted class."""
+        _, caches = self.forward(self.check_input(X))
+        return caches[-1][1]
+
+    def hidden_activations(self, X):
+        """The activations A^(1), ..., A^(L-1) of every hidden layer, A^(l) = f(Z^(l)), in evaluation mode.
+
+        X: (m, sizes[0])  ->  a list of L-1 arrays; entry l-1 is A^(l), of shape (m, sizes[l])."""
+        _, caches = self.forward(self.check_input(X))
+        return [act_cache[2] for _, act_cache, _ in caches[:-1]]
+
     def predict(self, X, batch_size=10000):
         """Predicted class per row of X: the index of the largest output, shape (m,)."""
         return self.predict_proba(X, batch_size).argmax(axis=1)

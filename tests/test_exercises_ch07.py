@@ -105,8 +105,8 @@ def test_reference_adam_step_agrees_with_nnlib_adam_over_several_steps():
         param, m, v = reference_adam_step(param, grad, m, v, t, 0.01, 0.9, 0.999, 1e-8)
         optimizer.step([library_param], [grad])
     np.testing.assert_allclose(param, library_param, rtol=1e-12)
-    np.testing.assert_allclose(m, optimizer.m[0], rtol=1e-12)
-    np.testing.assert_allclose(v, optimizer.v[0], rtol=1e-12)
+    np.testing.assert_allclose(m, optimizer.s[0], rtol=1e-12)
+    np.testing.assert_allclose(v, optimizer.r[0], rtol=1e-12)
 
 
 def test_reference_adam_first_step_moves_every_coordinate_by_lr():
