@@ -51,6 +51,17 @@ class Network:
         return (f"Network({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, "
                 f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name})")
 
+    def astype(self, dtype):
+        """A copy of this network with every weight and bias converted to dtype (float32 or float64), same
+        settings. E.g. a float32 network in float64 for a numerical gradient check, whose centred differences
+        need the extra digits."""
+        copy = Network(self.sizes, activation=self.activation, loss=self.loss, output=self.output,
+                       init=self.init, seed=self.seed, dropout=self.dropout, weight_decay=self.weight_decay,
+                       dtype=dtype)
+        copy.weights = [W.astype(copy.dtype) for W in self.weights]
+        copy.biases = [b.astype(copy.dtype) for b in self.biases]
+        return copy
+
     @property
     def n_layers(self):
         """Number of weight layers (a 784-30-10 network has 2)."""

@@ -133,16 +133,16 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
             loss, grads = net.loss_and_gradients(X_batch, Y_batch)
             if not math.isfinite(loss):
                 raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): "
-                    f"the steps overshoot and the weights blow up. Try a smaller learning rate, "
-                    f"e.g. {optimizer.lr / 10:g}.")
+                    f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1} "
+                    f"(learning rate {optimizer.lr:g}): the steps overshoot and the weights blow up. "
+                    f"Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
             optimizer.step(params, grads)
             total += loss * len(X_batch)
             if bar:
                 bar.update()
     if not all(np.isfinite(p).all() for p in params):  # a last step can overflow after the last loss was fine
         raise TrainingDiverged(
-            f"the weights became nan or infinite in the last step of epoch {epoch} (learning rate "
+            f"the weights became nan or infinite in the last step of epoch {epoch + 1} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
     if bar:
         bar.close(f"loss {total / n:.4f}")

@@ -149,3 +149,14 @@ def test_logits_and_hidden_activations_ignore_dropout_and_check_their_input():
         net.logits(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="single example"):
         net.hidden_activations(np.zeros(4))
+
+
+def test_astype_copies_the_network_into_another_dtype():
+    net = Network([4, 5, 3], activation="relu", dtype=np.float32, seed=4)
+    wide = net.astype(np.float64)
+    assert wide.dtype == np.float64 and all(W.dtype == np.float64 for W in wide.parameters())
+    assert (wide.sizes, wide.activation, wide.loss, wide.output) == (net.sizes, net.activation, net.loss, net.output)
+    X, _ = batch()
+    np.testing.assert_allclose(wide.predict_proba(X), net.predict_proba(X), rtol=1e-5)
+    wide.weights[0][0, 0] += 1.0                       # a copy: the original is untouched
+    assert wide.weights[0][0, 0] != net.weights[0][0, 0]

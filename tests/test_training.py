@@ -123,6 +123,9 @@ def test_divergence_names_epoch_and_batch_and_suggests_a_smaller_rate():
     with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf) at epoch \d+, batch \d+ "
                                                r"\(learning rate 1e\+08\).*Try a smaller learning rate, e\.g\. 1e\+07"):
         train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10)
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, batch 1 "):   # counted from 1, as readers count
+        train(Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he"),
+              X * 1e200, y, optimizer=SGD(1e8), epochs=1, batch_size=10)
     assert issubclass(TrainingDiverged, FloatingPointError)
 
 
@@ -143,7 +146,7 @@ class OverflowingLastStep(SGD):
 def test_weights_that_overflow_in_the_last_step_are_reported_not_returned():
     X, y = blobs()
     net = Network([2, 8, 3], activation="relu", init="he")
-    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 0 "
+    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 1 "
                                                r"\(learning rate 0\.1\)\. Try a smaller learning rate, e\.g\. 0\.01"):
         train(net, X, y, optimizer=OverflowingLastStep(steps_per_epoch=6), epochs=3, batch_size=10)
 
