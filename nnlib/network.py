@@ -50,6 +50,17 @@ class Network:
         return (f"Network({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, "
                 f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name})")
 
+    def astype(self, dtype):
+        """A copy of this network with every weight and bias converted to dtype (float32 or float64), same
+        settings. E.g. a float32 network in float64 for a numerical gradient check, whose centred differences
+        need the extra digits."""
+        copy = Network(self.sizes, activation=self.activation, loss=self.loss, output=self.output,
+                       init=self.init, seed=self.seed, dropout=self.dropout, weight_decay=self.weight_decay,
+                       dtype=dtype)
+        copy.weights = [W.astype(copy.dtype) for W in self.weights]
+        copy.biases = [b.astype(copy.dtype) for b in self.biases]
+        return copy
+
     @property
     def n_layers(self):
         """Number of weight layers (a 784-30-10 network has 2)."""
@@ -160,6 +171,21 @@ class Network:
         X = self.check_input(X)
         chunks = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
         return np.concatenate(chunks) if chunks else np.empty((0, self.sizes[-1]), self.dtype)
+
+    def logits(self, X):
+        """The output layer's pre-activations Z^(L) = A^(L-1) W^(L) + b^(L), before softmax or sigmoid.
+
+        X: (m, sizes[0])  ->  (m, sizes[-1]). Evaluation mode (no dropout). Softmax turns these scores
+        into probabilities, so the largest logit is the predicted class."""
+        _, caches = self.forward(self.check_input(X))
+        return caches[-1][1]
+
+    def hidden_activations(self, X):
+        """The activations A^(1), ..., A^(L-1) of every hidden layer, A^(l) = f(Z^(l)), in evaluation mode.
+
+        X: (m, sizes[0])  ->  a list of L-1 arrays; entry l-1 is A^(l), of shape (m, sizes[l])."""
+        _, caches = self.forward(self.check_input(X))
+        return [act_cache[2] for _, act_cache, _ in caches[:-1]]
 
     def predict(self, X, batch_size=10000):
         """Predicted class per row of X: the index of the largest output, shape (m,)."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from .network import Network
+from .training import train
 from .optimizers import make_optimizer
 from .schedules import constant, cosine_decay, step_decay
 
@@ -109,6 +110,19 @@ def build_schedule(config):
     if config.schedule == "cosine":
         return cosine_decay(config.lr, config.epochs, lr_min=config.lr_min)
     return constant(config.lr)
+
+
+def train_config(config, X, y, **train_options):
+    """Build the network the config describes and train it on (X, y) with the config's optimizer, schedule,
+    epochs, batch size and shuffling seed.  X: (m, 784) pixels in [0, 1];  y: labels (m,).
+
+    train_options go to nnlib.train (validation_data, test_data, progress, ...). Returns (net, history)."""
+    net = build_network(config)
+    batch_size = len(X) if config.batch_size == "full" else config.batch_size
+    history = train(net, prepare_inputs(config, X), prepare_targets(config, y), optimizer=build_optimizer(config),
+                    epochs=config.epochs, batch_size=batch_size, seed=config.seed,
+                    schedule=build_schedule(config), **train_options)
+    return net, history
 
 
 def prepare_inputs(config, X, out=None):
