@@ -12,6 +12,7 @@ cleared, so no answer leaks through a stored output either.
 """
 import argparse
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from notebooks import chapters, normalize  # noqa: E402
+from notebooks import CONTENTS, chapters, normalize  # noqa: E402
 
 SOLUTION_TAG = "solution"
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION:?\s*(?P<instruction>.*)$")
@@ -108,6 +109,9 @@ def build(out_dir):
         nbformat.write(notebook, temporary)
         temporary.replace(target)
         written.append(target)
+    # The contents page every chapter's navigation links to (it holds no solutions).
+    shutil.copyfile(CONTENTS, out_dir / CONTENTS.name)
+    written.append(out_dir / CONTENTS.name)
     return written
 
 
