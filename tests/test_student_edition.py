@@ -248,7 +248,7 @@ def test_lab_student_builds_and_opens_the_student_edition(monkeypatch):
     sys.path.insert(0, str(ROOT))
     import run
     commands = []
-    monkeypatch.setattr(run, "ensure_environment", lambda: None)
+    monkeypatch.setattr(run, "ensure_environment", lambda command=None: None)
     monkeypatch.setattr(run, "run", lambda command, **kwargs: commands.append([str(part) for part in command]))
     run.main(["lab", "--student", "--no-browser"])
     build, lab = commands
