@@ -5,7 +5,7 @@ The loss of a batch is the mean of the per-example losses, so every gradient car
 """
 import numpy as np
 
-from .activations import derivative_given_output, log_sum_exp, softmax, softmax_backward
+from .activations import derivative_given_output, softmax, softmax_backward
 
 LOSSES = ("quadratic", "cross_entropy", "binary_cross_entropy")
 # The output activation each loss expects when none is given.
@@ -13,7 +13,7 @@ DEFAULT_OUTPUT = {"quadratic": "sigmoid", "cross_entropy": "softmax", "binary_cr
 
 
 def quadratic_loss(a, Y):
-    """C = (1/m) sum_x 1/2 ||a(x) - y(x)||^2  (Nielsen's quadratic cost)."""
+    """C = (1/m) sum_i 1/2 ||a_i - y_i||^2 over the m rows i of a and Y: (m, k)  (Nielsen's quadratic cost)."""
     return 0.5 * float(np.sum((a - Y) ** 2)) / len(a)
 
 
@@ -24,9 +24,12 @@ def cross_entropy_loss(a, Y, eps=1e-12):
 
 
 def softmax_cross_entropy(z, Y):
-    """Cross-entropy of softmax(z), computed from the logits z in the stable log-sum-exp form:
-    -ln softmax(z)_j = log_sum_exp(z) - z_j, so C = (1/m) sum_x [log_sum_exp(z) - sum_j y_j z_j]."""
-    return float(np.sum(log_sum_exp(z) - np.sum(Y * z, axis=-1))) / len(z)
+    """Cross-entropy of softmax(z), from the logits z, in the stable log-sum-exp form. With s = z - max(z)
+    per row:  -ln softmax(z)_j = ln sum_k e^(s_k) - s_j,  so  C = (1/m) sum_x sum_j y_j [ln sum_k e^(s_k) - s_j].
+    The shift keeps every exponent <= 0 (no overflow), and s_j is exact, so no two large numbers cancel."""
+    s = z - z.max(axis=-1, keepdims=True)                     # (m, k), the docstring's s
+    log_norm = np.log(np.exp(s).sum(axis=-1, keepdims=True))  # (m, 1): ln sum_k e^(s_k)
+    return float(np.sum(Y * (log_norm - s))) / len(z)
 
 
 def binary_cross_entropy(z, Y):
@@ -46,7 +49,7 @@ def loss_value(loss, output, z, a, Y):
 
 
 def output_delta(loss, output, z, a, Y):
-    """delta^L = dC/dz^L for the output layer, shape (m, k), including the 1/m of the batch mean.
+    """delta^(L) = dC/dZ^(L) for the output layer, shape (m, k), including the 1/m of the batch mean.
 
     quadratic + element-wise f:   (a - y) * f'(z) / m     (BP1 in Nielsen's notation)
     quadratic + softmax:          softmax_backward(a - y, a) / m

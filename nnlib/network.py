@@ -23,31 +23,30 @@ class Network:
     dropout: probability of dropping each hidden unit while training.  weight_decay: L2 strength lambda,
     adding lambda/2 * sum ||W||^2 to the batch-mean loss (Nielsen writes lambda/2n with n the training-set
     size; our lambda is his lambda/n).  dtype: float64 (default) or float32 for speed.
-    batch_norm: normalize every hidden layer's z^(l) over the batch before its activation (chapter 10), with a
+    batch_norm: normalize every hidden layer's Z^(l) over the batch before its activation (chapter 10), with a
     learned scale gamma^(l) (starts at 1) and shift beta^(l) (starts at 0) after parameters() = [W0, b0, ...];
     evaluation mode (predict, compute_loss) uses running averages that only training-mode passes update.
     """
 
     def __init__(self, sizes, activation="sigmoid", loss="cross_entropy", output=None, init="scaled_normal",
                  seed=0, dropout=0.0, weight_decay=0.0, dtype=np.float64, batch_norm=False):
-        self.sizes = [int(n) for n in sizes]
-        if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
+        self.sizes = check_sizes(sizes)
         self.activation = check_activation_name(activation)
         self.output = check_activation_name(output or DEFAULT_OUTPUT.get(loss, "softmax"), OUTPUT_ACTIVATIONS)
         check_pairing(loss, self.output)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout is the probability of dropping a unit and must be in [0, 1), got {dropout}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        if not (_is_real(dropout) and 0.0 <= dropout < 1.0):
+            raise ValueError(f"dropout is the probability of dropping a unit and must be in [0, 1), got {dropout!r}")
+        if not (_is_real(weight_decay) and 0 <= weight_decay < np.inf):
+            raise ValueError(f"weight_decay must be >= 0 and finite, got {weight_decay!r}")
         self.loss, self.init, self.seed = loss, init, seed
         self.dropout, self.weight_decay, self.dtype = float(dropout), float(weight_decay), np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         rng = np.random.default_rng(seed)
         initializer = get_initializer(init)
-        self.weights = [initializer(n_in, n_out, rng, self.dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in sizes[1:]]
+        self.weights = [initializer(n_in, n_out, rng, self.dtype)
+                        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
         self.rng = rng  # continues the same stream for dropout masks
         self._init_batch_norm(batch_norm)
 
@@ -55,6 +54,23 @@ class Network:
         return (f"Network({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, "
                 f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name}"
                 + (", batch_norm=True" if self.batch_norm else "") + ")")
+
+    def astype(self, dtype):
+        """A copy of this network with every weight and bias converted to dtype (float32 or float64), same
+        settings. E.g. a float32 network in float64 for a numerical gradient check, whose centred differences
+        need the extra digits. With batch_norm, gamma, beta and the running averages (with their momentum
+        and eps) are converted too, so the copy computes the same function in both modes."""
+        copy = Network(self.sizes, activation=self.activation, loss=self.loss, output=self.output,
+                       init=self.init, seed=self.seed, dropout=self.dropout, weight_decay=self.weight_decay,
+                       dtype=dtype, batch_norm=self.batch_norm)
+        copy.weights = [W.astype(copy.dtype) for W in self.weights]
+        copy.biases = [b.astype(copy.dtype) for b in self.biases]
+        copy.gammas = [gamma.astype(copy.dtype) for gamma in self.gammas]
+        copy.betas = [beta.astype(copy.dtype) for beta in self.betas]
+        for state, original in zip(copy.bn_states, self.bn_states):
+            state.mean, state.var = original.mean.astype(copy.dtype), original.var.astype(copy.dtype)
+            state.momentum, state.eps = original.momentum, original.eps
+        return copy
 
     @property
     def n_layers(self):
@@ -68,37 +84,51 @@ class Network:
                 + [p for pair in zip(self.gammas, self.betas) for p in pair])
 
     def n_parameters(self):
-        """Total number of weights and biases: sum over layers of n_in * n_out + n_out."""
+        """Total number of weights and biases: sum over layers of n_in * n_out + n_out (plus 2 n per hidden
+        layer of n units for gamma and beta with batch_norm)."""
         return sum(p.size for p in self.parameters())
 
     # -- forward and backward ----------------------------------------------------------------
 
     def forward(self, X, training=False):
-        """Output activations a^L: (m, sizes[-1]), and the caches the backward pass needs.
+        """Z^(l) = A^(l-1) W^(l) + b^(l) and A^(l) = f(Z^(l)) for l = 1..L, starting from A^(0) = X.
 
-        training=True applies dropout to hidden layers (if the network has any) and normalizes with batch
-        statistics (with batch_norm; evaluation mode uses the running averages)."""
-        caches, a = [], X
-        last = self.n_layers - 1
+        X: (m, sizes[0]). Returns the output A^(L): (m, sizes[-1]), and one cache per layer for backward.
+        training=True applies dropout to the hidden layers (only if the network was built with dropout > 0).
+        With batch_norm a hidden layer computes A^(l) = f(gamma^(l) * Z_hat^(l) + beta^(l)), Z_hat^(l) being
+        Z^(l) normalized per unit: with the batch's own mean and variance when training (which also moves
+        the running averages), with the running averages in evaluation mode (training=False)."""
+        A, caches = X, []
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z, dense_cache = dense_forward(a, W, b)
-            if l == last:
-                a = softmax(z) if self.output == "softmax" else ELEMENTWISE[self.output][0](z)
-                caches.append((dense_cache, z, None, None))
-                break
-            z, bn_cache = self._normalize(l, z, training)
-            a, act_cache = activation_forward(z, self.activation)
-            mask = None
-            if training and self.dropout > 0:
-                a, mask = dropout_forward(a, self.dropout, self.rng)
-            caches.append((dense_cache, act_cache, mask, bn_cache))
-        return a, caches
+            Z, dense_cache = dense_forward(A, W, b)              # Z = A W + b
+            Z, bn_cache = self._normalize(l, Z, training)        # unchanged unless batch_norm (hidden layers)
+            A, activation_cache = self._activate(l, Z)           # A = f(Z)
+            A, dropout_mask = self._dropout(l, A, training)      # unchanged unless training with dropout
+            caches.append((dense_cache, activation_cache, dropout_mask, bn_cache))
+        return A, caches
+
+    def _activate(self, l, Z):
+        """A = f(Z) for layer l (0-based): the hidden activation, or the output activation on the last layer.
+        Returns A and what backward needs: (name, Z, A) for a hidden layer, Z itself for the output layer."""
+        if l < self.n_layers - 1:
+            return activation_forward(Z, self.activation)
+        if self.output == "softmax":
+            return softmax(Z), Z
+        return ELEMENTWISE[self.output][0](Z), Z
+
+    def _dropout(self, l, A, training):
+        """Inverted dropout on hidden layer l while training; (A, None) everywhere else."""
+        if not training or self.dropout == 0 or l == self.n_layers - 1:
+            return A, None
+        return dropout_forward(A, self.dropout, self.rng)
 
     def backward(self, delta, caches):
-        """Backpropagate the output error delta = dC/dz^L (m, sizes[-1]) through every layer.
+        """Backpropagate the output error delta = dC/dZ^(L), shape (m, sizes[-1]), through every layer.
 
-        Returns gradients in the order of parameters(): [dW0, db0, dW1, db1, ...]; each dW_l = a_{l-1}^T delta_l
-        and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})."""
+        Returns the gradients in the order of parameters(): [dC/dW^(1), dC/db^(1), dC/dW^(2), ...], with
+        dC/dW^(l) = A^(l-1)^T delta^(l) (BP3), dC/db^(l) = delta^(l) summed over the batch (BP4) and
+        delta^(l-1) = (delta^(l) W^(l)^T) * f'(Z^(l-1)) (BP2). With batch_norm, BP2 continues through the
+        normalization (batchnorm_backward), and dC/dgamma^(l), dC/dbeta^(l) follow the weights and biases."""
         grads = [None] * len(self.parameters())
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache = caches[l][0]
@@ -140,6 +170,8 @@ class Network:
         """Y as an array of a's dtype (float32 targets keep a float32 network in float32), after checking
         it has a's shape (m, sizes[-1]). Labels of shape (m,) would broadcast against a silently (or fail
         deep inside NumPy), so they get a pointer to to_one_hot."""
+        if len(a) == 0:
+            raise ValueError("the batch is empty: X has 0 examples; pass at least one row")
         if np.shape(Y) != a.shape:
             hint = (f"; turn labels into one-hot rows with nnlib.to_one_hot(y, {a.shape[1]})"
                     if np.ndim(Y) == 1 else "")
@@ -151,10 +183,29 @@ class Network:
 
     def predict_proba(self, X, batch_size=10000):
         """Output activations for X: (m, sizes[-1]). With softmax these are class probabilities.
-        Evaluated in chunks so that large inputs do not need large hidden-layer buffers."""
+        Evaluated in chunks of batch_size rows so that large inputs do not need large hidden-layer buffers."""
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size is the number of rows evaluated at a time and must be a whole number "
+                             f">= 1, got {batch_size!r}")
         X = self.check_input(X)
         chunks = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
         return np.concatenate(chunks) if chunks else np.empty((0, self.sizes[-1]), self.dtype)
+
+    def logits(self, X):
+        """The output layer's pre-activations Z^(L) = A^(L-1) W^(L) + b^(L), before softmax or sigmoid.
+
+        X: (m, sizes[0])  ->  (m, sizes[-1]). Evaluation mode (no dropout). Softmax turns these scores
+        into probabilities, so the largest logit is the predicted class."""
+        _, caches = self.forward(self.check_input(X))
+        return caches[-1][1]
+
+    def hidden_activations(self, X):
+        """The activations A^(1), ..., A^(L-1) of every hidden layer, A^(l) = f(Z^(l)), in evaluation mode.
+
+        X: (m, sizes[0])  ->  a list of L-1 arrays; entry l-1 is A^(l), of shape (m, sizes[l])."""
+        _, caches = self.forward(self.check_input(X))
+        return [cache[1][2] for cache in caches[:-1]]  # cache[1] is the activation's (name, Z, A)
 
     def predict(self, X, batch_size=10000):
         """Predicted class per row of X: the index of the largest output, shape (m,)."""
@@ -197,15 +248,16 @@ class Network:
         self.betas = [np.zeros(n, dtype=self.dtype) for n in hidden]
         self.bn_states = [BatchNormState(n, dtype=self.dtype) for n in hidden]
 
-    def _normalize(self, l, z, training):
-        """z^(l) -> gamma^(l) * normalized z^(l) + beta^(l) for hidden layer l (0-based), and its cache;
-        z unchanged (cache None) without batch_norm."""
-        if not self.batch_norm:
-            return z, None
-        return batchnorm_forward(z, self.gammas[l], self.betas[l], self.bn_states[l], training)
+    def _normalize(self, l, Z, training):
+        """Z -> gamma * Z_hat + beta for hidden layer l (0-based), and the cache batchnorm_backward needs;
+        (Z, None) without batch_norm and on the output layer, which is never normalized."""
+        if not self.batch_norm or l == self.n_layers - 1:
+            return Z, None
+        return batchnorm_forward(Z, self.gammas[l], self.betas[l], self.bn_states[l], training)
 
     def _normalize_backward(self, l, delta, bn_cache, grads):
-        """delta at the batch-norm output -> delta at z^(l); stores dgamma^(l), dbeta^(l) in grads."""
+        """The error at hidden layer l's batch-norm output -> delta = dC/dZ at its input (the dense layer's
+        output); stores dC/dgamma and dC/dbeta of layer l in grads. Unchanged (nothing stored) without it."""
         if bn_cache is None:
             return delta
         first = 2 * self.n_layers + 2 * l  # gammas and betas follow [W0, b0, ...] in parameters()
@@ -221,3 +273,24 @@ class Network:
         """Names of parameters() in order: ['W0', 'b0', 'W1', 'b1', ..., 'gamma0', 'beta0', ...]."""
         return ([f"{kind}{l}" for l in range(self.n_layers) for kind in ("W", "b")]
                 + [f"{kind}{l}" for l in range(len(self.gammas)) for kind in ("gamma", "beta")])
+
+
+def check_sizes(sizes):
+    """sizes as a list of Python ints, or a ValueError: at least two layers, each a positive whole number
+    (30.0 is accepted as 30; 30.7, True and "30" are refused)."""
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ValueError(f"sizes must be a list of layer sizes, e.g. [784, 30, 10], got {sizes!r}") from None
+    for n in sizes:
+        whole = isinstance(n, (int, np.integer)) or isinstance(n, (float, np.floating)) and float(n).is_integer()
+        if isinstance(n, (bool, np.bool_)) or not whole:
+            raise ValueError(f"layer sizes must be whole numbers of units, got {n!r} in {sizes}")
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
+    return [int(n) for n in sizes]
+
+
+def _is_real(value):
+    """A real number that is not a bool (True is not a dropout rate)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))

@@ -3,6 +3,7 @@
 batch_size=1 is per-example SGD, batch_size=k mini-batch SGD, batch_size=len(X) full-batch gradient descent.
 """
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -10,12 +11,14 @@ import numpy as np
 
 from .data import to_one_hot
 from .metrics import accuracy
-from .optimizers import SGD, check_lr
-from .progress import ProgressBar, wants_progress
+from .optimizers import OPTIMIZERS, SGD, check_lr, make_optimizer
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became nan or infinite: the learning rate is almost always too large."""
+    """The loss became nan or infinite, or grew a millionfold: the learning rate is almost always too large."""
+
+
+DIVERGENCE_FACTOR = 1e6  # a loss this many times the first batch's (at least 1e-3) counts as diverged
 
 
 @dataclass
@@ -29,7 +32,10 @@ class History:
     test_accuracy: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     epoch_time: list = field(default_factory=list)       # seconds of training per epoch, evaluation excluded
-    best_epoch: int | None = None                        # epoch of the best validation accuracy (first if tied)
+    # Index into the lists above of the epoch with the best validation accuracy (first if tied). The lists
+    # are Python lists indexed from 0, while printed lines and plots count epochs from 1: best_epoch = 2
+    # is the third epoch, printed as "Epoch 3".
+    best_epoch: int | None = None
     stopped_early: bool = False
 
     @property
@@ -71,31 +77,40 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
           test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True):
     """Train net on (X, y) and return a History.
 
-    X: (m, n_in); y: labels (m,) or target rows (m, n_out). optimizer: defaults to SGD(lr=0.1).
+    X: (m, n_in); y: labels (m,) or target rows (m, n_out). optimizer: an optimizer object, or a name
+    ("sgd", "momentum", "nesterov", "rmsprop", "adam") for one with its default hyperparameters; SGD(lr=0.1)
+    if not given.
     Each epoch shuffles the examples with a generator seeded by `seed`, then takes one optimizer step
     per batch of batch_size rows. validation_data / test_data: (X, y) pairs evaluated after every epoch.
     schedule: function epoch -> learning rate. patience: stop after that many epochs without a better
     validation accuracy in a row (patience >= 1; 1 stops at the first epoch that does not improve) and
-    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` (test data,
-    else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
-    Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
+    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` after each epoch,
+    counting epochs from 1 (test data, else validation data). progress: a progress bar per epoch (tqdm: a
+    widget in Jupyter, a text line on stderr elsewhere) with batches done, rate, time left and the running
+    mean loss; True always, False never, and None (the default) in a Jupyter kernel or when stderr is a
+    terminal, not when stderr goes to a file or pipe.
+    Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite, or more than
+    DIVERGENCE_FACTOR times the first batch's loss.
     A batch-normalized net needs batches of at least 2 rows: batch_size=1 is refused, and when
     len(X) % batch_size == 1 the one row left over joins the epoch's previous batch.
     """
     X = net.check_input(X)
+    if len(X) == 0:
+        raise ValueError(f"X has no examples (shape {X.shape}); training needs at least one row")
     Y = check_labels(X, y, net.sizes[-1], net.dtype)
     evaluations = {name: _evaluation_set(net, data, name)
                    for name, data in (("val", validation_data), ("test", test_data)) if data is not None}
-    optimizer = optimizer or SGD(lr=0.1)
+    optimizer = _check_optimizer(optimizer)
     _check_schedule_arguments(epochs, batch_size, patience, validation_data)
     _check_batch_norm_batches(net, len(X), batch_size)
     rng = np.random.default_rng(seed)
     history, best = History(), None
+    watch = _DivergenceWatch()
     for epoch in range(epochs):
         if schedule is not None:
             optimizer.lr = check_lr(schedule(epoch))
         started = time.perf_counter()
-        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress))
+        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch))
         history.epoch_time.append(time.perf_counter() - started)
         history.lr.append(optimizer.lr)
         if evaluate_train:
@@ -118,38 +133,106 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     return history
 
 
-def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
+def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch):
     """One pass over the shuffled data; returns the mean batch loss."""
     n = len(X)
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
     bounds = _batch_bounds(n, batch_size, net.batch_norm)
-    bar = ProgressBar(len(bounds), f"epoch {epoch}") if wants_progress(progress) else None
-    params, total = net.parameters(), 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
-        for batch, (start, stop) in enumerate(bounds):
-            if full_batch:
-                X_batch, Y_batch = X, Y  # no copy of the whole set per step
-            else:
-                index = order[start:stop]
-                X_batch, Y_batch = X[index], Y[index]
-            loss, grads = net.loss_and_gradients(X_batch, Y_batch)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): "
-                    f"the steps overshoot and the weights blow up. Try a smaller learning rate, "
-                    f"e.g. {optimizer.lr / 10:g}.")
-            optimizer.step(params, grads)
-            total += loss * len(X_batch)
-            if bar:
-                bar.update()
+    bar = _epoch_bar(len(bounds), epoch) if _shows_progress(progress) else None
+    params, total, seen = net.parameters(), 0.0, 0
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
+            for batch, (start, stop) in enumerate(bounds):
+                if full_batch:
+                    X_batch, Y_batch = X, Y  # no copy of the whole set per step
+                else:
+                    index = order[start:stop]
+                    X_batch, Y_batch = X[index], Y[index]
+                loss, grads = net.loss_and_gradients(X_batch, Y_batch)
+                watch.check(loss, epoch, batch, len(bounds), optimizer.lr)
+                optimizer.step(params, grads)
+                total, seen = total + loss * len(X_batch), seen + len(X_batch)
+                if bar and bar.update():  # True when tqdm redraws (at most every 0.1 s): show the loss so far
+                    bar.set_postfix(loss=f"{total / seen:.4g}", refresh=False)
+    finally:  # also when training diverges or is interrupted: the bar stops where training stopped
+        if bar:
+            _close_bar(bar, f"{total / seen:.4g}" if seen else "none yet")
     if not all(np.isfinite(p).all() for p in params):  # a last step can overflow after the last loss was fine
         raise TrainingDiverged(
-            f"the weights became nan or infinite in the last step of epoch {epoch} (learning rate "
+            f"the weights became nan or infinite in the last step of epoch {epoch + 1} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
-    if bar:
-        bar.close(f"loss {total / n:.4f}")
     return total / n
+
+
+def _shows_progress(progress):
+    """progress=None: a bar in a Jupyter kernel or a terminal, none when stderr is a file or a pipe."""
+    if progress is not None:
+        return bool(progress)
+    return "ipykernel" in sys.modules or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+
+
+def _epoch_bar(batches, epoch):
+    """A tqdm bar over one epoch's batches: a widget in Jupyter, text on stderr in a terminal."""
+    from tqdm.auto import tqdm  # imported on first use: most scripts and tests train without a bar
+
+    options = dict(total=batches, desc=f"epoch {epoch + 1}", unit="batch", leave=True)
+    notebook = sys.modules.get("tqdm.notebook")  # imported by tqdm.auto when it picked the widget
+    if notebook is None or not issubclass(tqdm, notebook.tqdm):
+        return tqdm(**options)
+    # In Jupyter the widget's text form (what GitHub and a saved notebook show) is fixed when it is displayed,
+    # i.e. at 0 %. Display it ourselves with a display id, so closing the bar can store its final state.
+    from IPython.display import display
+
+    bar = tqdm(display=False, **options)
+    bar.final_display = display(bar.container, display_id=True)
+    return bar
+
+
+def _close_bar(bar, loss):
+    """Show the epoch's mean loss and end the bar (in Jupyter, store its final state as the widget's text)."""
+    bar.set_postfix(loss=loss, refresh=False)
+    bar.close()
+    if getattr(bar, "final_display", None) is not None:
+        bar.final_display.update(bar.container)
+
+
+class _DivergenceWatch:
+    """Remembers the first batch's loss and raises TrainingDiverged when a loss is not finite, or has grown
+    more than DIVERGENCE_FACTOR-fold from it (a finite loss of 1e9 is divergence too, just not overflow yet)."""
+
+    def __init__(self):
+        self.first = None
+
+    def check(self, loss, epoch, batch, batches, lr):
+        """epoch and batch count from 0 here; the message counts them from 1, like every printed epoch."""
+        if math.isfinite(loss) and self.first is None:
+            self.first = loss
+        if not math.isfinite(loss):
+            what = f"the loss became {loss}"
+        elif loss > DIVERGENCE_FACTOR * max(self.first, 1e-3):
+            what = f"the loss grew to {loss:.3g}, from {self.first:.3g} at the first batch"
+        else:
+            return
+        raise TrainingDiverged(
+            f"{what} at epoch {epoch + 1}, batch {batch + 1} of {batches} (learning rate {lr:g}): the steps "
+            f"overshoot and the weights blow up. Try a smaller learning rate, e.g. {lr / 10:g}.")
+
+
+def _check_optimizer(optimizer):
+    """An optimizer object from what train() was given: None -> SGD(lr=0.1), a name -> that optimizer with
+    its defaults; anything without step(params, grads) and lr is a ValueError saying what to pass."""
+    if optimizer is None:
+        return SGD(lr=0.1)
+    if isinstance(optimizer, str):
+        return make_optimizer(optimizer)  # a ValueError listing the names for an unknown one
+    if isinstance(optimizer, type):
+        raise ValueError(f"optimizer must be an optimizer object, got the class {optimizer.__name__}; "
+                         f"create one, e.g. optimizer={optimizer.__name__}(lr=...)")
+    if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "lr")):
+        raise ValueError(f"optimizer must be an optimizer object such as nnlib.SGD(lr=0.1) or a name "
+                         f"({', '.join(OPTIMIZERS)}), got {optimizer!r}")
+    return optimizer
 
 
 def _evaluation_set(net, data, name):
@@ -158,6 +241,8 @@ def _evaluation_set(net, data, name):
     except (TypeError, ValueError):
         raise ValueError(f"{name} data must be a pair (X, y)") from None
     X_eval = net.check_input(X_eval)
+    if len(X_eval) == 0:
+        raise ValueError(f"{name} data has no examples; pass at least one row, or leave it out")
     return X_eval, check_labels(X_eval, y_eval, net.sizes[-1], net.dtype).argmax(axis=1)
 
 
@@ -174,13 +259,15 @@ def _check_schedule_arguments(epochs, batch_size, patience, validation_data):
 
 
 def _print_epoch(epoch, history, evaluations):
+    """Nielsen's line `Epoch 3: 9516 / 10000` for the 0-based loop index epoch, printed as epoch + 1."""
+    number = epoch + 1
     name = "test" if "test" in evaluations else "val" if "val" in evaluations else None
     if name is None:
-        print(f"Epoch {epoch}: loss {history.loss[-1]:.4f}", flush=True)
+        print(f"Epoch {number}: loss {history.loss[-1]:.4f}", flush=True)
         return
     n = len(evaluations[name][0])
     correct = round(getattr(history, f"{name}_accuracy")[-1] * n)
-    print(f"Epoch {epoch}: {correct} / {n}", flush=True)
+    print(f"Epoch {number}: {correct} / {n}", flush=True)
 
 
 # -- batch normalization (chapter 10) ----------------------------------------------------------------------

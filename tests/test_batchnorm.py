@@ -301,3 +301,32 @@ def test_input_gradients_go_through_the_batch_norm_layers():
         return float(np.sum(G * net.forward(X)[1][-1][1]))
 
     assert rel_error(input_gradient(net, X, G), numerical_gradient(S, X)) < 1e-7
+
+
+@pytest.mark.parametrize("source, target", [(np.float64, np.float32), (np.float32, np.float64)])
+def test_astype_carries_gamma_beta_and_the_running_averages(source, target):
+    net, X, Y = bn_case(dtype=source)
+    net.bn_states[1].momentum, net.bn_states[1].eps = 0.5, 1e-3
+    copy = net.astype(target)
+    assert copy.batch_norm and copy.parameter_names() == net.parameter_names()
+    for original, converted in zip(net.parameters() + net.running_averages(),
+                                   copy.parameters() + copy.running_averages()):
+        assert converted.dtype == target and converted is not original
+        np.testing.assert_array_equal(converted, original.astype(target))
+    assert (copy.bn_states[1].momentum, copy.bn_states[1].eps) == (0.5, 1e-3)
+    tolerance = 1e-5 if np.float32 in (source, target) else 1e-12
+    np.testing.assert_allclose(copy.predict_proba(X), net.predict_proba(X), rtol=tolerance, atol=tolerance)
+    copy.forward(X.astype(target), training=True)  # training the copy leaves the original's averages alone
+    assert not np.array_equal(copy.running_averages()[0], net.running_averages()[0].astype(target))
+
+
+def test_logits_and_hidden_activations_use_the_running_averages():
+    net, X, _ = bn_case()
+    _, caches = net.forward(X)
+    np.testing.assert_array_equal(net.logits(X), caches[-1][1])
+    hidden = net.hidden_activations(X)
+    assert [A.shape for A in hidden] == [(len(X), 5), (len(X), 6)]
+    Z = X @ net.weights[0] + net.biases[0]
+    state = net.bn_states[0]
+    expected = np.tanh(net.gammas[0] * (Z - state.mean) / np.sqrt(state.var + state.eps) + net.betas[0])
+    np.testing.assert_allclose(hidden[0], expected, rtol=1e-12)
