@@ -68,7 +68,8 @@ def check_labels(X, y, n_classes, dtype):
 
 
 def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, validation_data=None,
-          test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True):
+          test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True,
+          augment=None):
     """Train net on (X, y) and return a History.
 
     X: (m, n_in); y: labels (m,) or target rows (m, n_out). optimizer: defaults to SGD(lr=0.1).
@@ -78,6 +79,9 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     validation accuracy in a row (patience >= 1; 1 stops at the first epoch that does not improve) and
     restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` (test data,
     else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
+    augment: a function (X_batch, rng) -> new X_batch of the same shape, e.g. nnlib.augment.Augmentation(),
+    applied to every training batch with a generator of its own seeded from `seed` (so the shuffling is
+    the same with and without it); accuracies are measured on the unchanged images.
     Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
     """
     X = net.check_input(X)
@@ -87,12 +91,14 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     optimizer = optimizer or SGD(lr=0.1)
     _check_schedule_arguments(epochs, batch_size, patience, validation_data)
     rng = np.random.default_rng(seed)
+    augmentation = _Augmenter(augment, seed) if augment is not None else None
     history, best = History(), None
     for epoch in range(epochs):
         if schedule is not None:
             optimizer.lr = check_lr(schedule(epoch))
         started = time.perf_counter()
-        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress))
+        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress,
+                                              augmentation))
         history.epoch_time.append(time.perf_counter() - started)
         history.lr.append(optimizer.lr)
         if evaluate_train:
@@ -115,8 +121,8 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     return history
 
 
-def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
-    """One pass over the shuffled data; returns the mean batch loss."""
+def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, augmentation=None):
+    """One pass over the shuffled data (each batch augmented if asked); returns the mean batch loss."""
     n = len(X)
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
@@ -130,6 +136,8 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
             else:
                 index = order[start:start + batch_size]
                 X_batch, Y_batch = X[index], Y[index]
+            if augmentation is not None:
+                X_batch = augmentation(X_batch)
             loss, grads = net.loss_and_gradients(X_batch, Y_batch)
             if not math.isfinite(loss):
                 raise TrainingDiverged(
@@ -147,6 +155,24 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
     if bar:
         bar.close(f"loss {total / n:.4f}")
     return total / n
+
+
+class _Augmenter:
+    """Calls augment(X_batch, rng) with its own generator and checks that it returned a usable batch."""
+
+    def __init__(self, augment, seed):
+        if not callable(augment):
+            raise ValueError(f"augment must be a function (X_batch, rng) -> X_batch, e.g. "
+                             f"nnlib.augment.Augmentation(), got {type(augment).__name__}")
+        self.augment = augment
+        self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+
+    def __call__(self, X_batch):
+        augmented = self.augment(X_batch, self.rng)
+        if not isinstance(augmented, np.ndarray) or augmented.shape != X_batch.shape:
+            raise ValueError(f"augment must return an array of the batch's shape {X_batch.shape}, "
+                             f"got {getattr(augmented, 'shape', type(augmented).__name__)}")
+        return augmented.astype(X_batch.dtype, copy=False)
 
 
 def _evaluation_set(net, data, name):
