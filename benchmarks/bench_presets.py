@@ -19,8 +19,21 @@ from pathlib import Path
 
 from nnlib.presets import PRESETS
 
-FINAL_LINE = re.compile(r"Test accuracy (?P<final>[\d.]+)% after (?P<epochs>\d+) epochs "
-                        r"\(best (?P<best>[\d.]+)% at epoch (?P<best_epoch>\d+)\)")
+# `nnlib train` ends with one of these, without and with a validation set to choose the epoch on:
+#   Test accuracy 95.01% after 30 epochs (no epoch chosen: ...
+#   Test accuracy 99.13% at epoch 28 of 30, the epoch of the best validation accuracy (99.03%; ...
+FINAL_LINE = re.compile(r"Test accuracy (?P<test>[\d.]+)% (after (?P<epochs>\d+) epochs|at epoch (?P<chosen>\d+) "
+                        r"of (?P<ran>\d+)(?P<early>, stopped early)?, the epoch of the best validation accuracy "
+                        r"\((?P<val>[\d.]+)%)")
+
+
+def describe_result(match):
+    """The table cell for one run: the test accuracy, and how its epoch was chosen."""
+    if match["epochs"]:
+        return f"{match['test']}% after {match['epochs']} epochs"
+    early = ", stopped early" if match["early"] else ""
+    return (f"{match['test']}% at epoch {match['chosen']} of {match['ran']}{early}, chosen on validation "
+            f"({match['val']}%)")
 
 
 def run_preset(name, threads, log_dir):
@@ -56,14 +69,13 @@ def main():
         Path(args.log_dir).mkdir(parents=True, exist_ok=True)
     load = " ".join(open("/proc/loadavg").read().split()[:3]) if sys.platform == "linux" else "n/a"
     print(f"BLAS threads: {args.threads or 'default'}; load average at start: {load}\n")
-    print("| preset | reproduces | source reported | nnlib measured (final; best epoch) | wall time | CPU time "
+    print("| preset | reproduces | source reported | nnlib measured (test accuracy) | wall time | CPU time "
           "| command |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in args.presets or PRESETS:
         preset = PRESETS[name]
         match, wall, cpu = run_preset(name, args.threads, args.log_dir)
-        measured = (f"{match['final']}% after {match['epochs']} epochs; best {match['best']}% "
-                    f"(epoch {match['best_epoch']})")
+        measured = describe_result(match)
         print(f"| {name} | {preset.short} | {preset.source_accuracy} | {measured} | {wall:.0f} s | {cpu:.0f} s "
               f"| `nnlib train --preset {name}` |", flush=True)
 
