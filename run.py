@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """One entry point for readers, teachers and maintainers; needs only Python 3.
 
-    python3 run.py lab        set up .venv (first time only) and open the tutorial in JupyterLab
+    python3 run.py lab        set up .venv (first time only) and open the tutorial in JupyterLab (the
+                              full edition: notebooks/, solutions included)
+    python3 run.py lab --student   build the student edition (solutions removed) and open it in JupyterLab
     python3 run.py test       set up .venv (first time only) and run every test, notebooks included
     python3 run.py notebooks  set up .venv and execute the whole series headless into build/notebooks/
     python3 run.py regenerate maintainers: re-execute the notebooks in place and refresh their outputs
     python3 run.py student    teachers: build the student edition (solutions removed) into build/student/
+                              and the teacher's guide into build/teacher-guide.md
+    python3 run.py lock       maintainers: re-resolve the newest dependencies and rewrite constraints.txt
 
 Extra arguments after the command go to the tool it runs, e.g. `python3 run.py test -x -k data`
 or `python3 run.py lab --no-browser --port 8899`. Nothing needs activating: every tool runs from .venv.
-Setting up is idempotent: .venv is (re)installed only when it is missing or pyproject.toml changed.
+Setting up is idempotent: .venv is (re)installed only when it is missing or pyproject.toml or
+constraints.txt changed. constraints.txt pins the exact versions the stored notebook outputs were made with.
 """
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -21,11 +27,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "nnlib-install.stamp"
+CONSTRAINTS = ROOT / "constraints.txt"
+# Every optional group, so that one lock file pins whatever any command installs.
+LOCKED_EXTRAS = "dev,browser"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
+VENV_PYTHON = "python.exe" if os.name == "nt" else "python"
+DISTRIBUTION = "nnlib-mnist"
+
+
 def venv_python():
-    return BIN / ("python.exe" if os.name == "nt" else "python")
+    return BIN / VENV_PYTHON
 
 
 def extras():
@@ -36,7 +49,11 @@ def extras():
 
 
 def pyproject_digest():
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """One digest of what decides the installation: pyproject.toml and the pinned versions."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    if CONSTRAINTS.exists():
+        digest.update(CONSTRAINTS.read_bytes())
+    return digest.hexdigest()
 
 
 def is_up_to_date():
@@ -63,8 +80,43 @@ def ensure_environment():
     print("Installing nnlib and its dependencies into .venv (a minute or two, once) ...", flush=True)
     pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check"]
     run(pip + ["install", "--quiet", "--upgrade", "pip"])
-    run(pip + ["install", "--quiet", "--editable", f"{ROOT}[{extras()}]"])
+    install_pinned(pip, ["--editable", f"{ROOT}[{extras()}]"])
     STAMP.write_text(f"{sys.version_info[:3]}|{pyproject_digest()}|{extras()}\n")
+
+
+def install_pinned(pip, requirements):
+    """pip install with the versions of constraints.txt; if this Python cannot have them (no wheels for
+    it), say so plainly and install the newest compatible versions instead."""
+    if not CONSTRAINTS.exists():
+        return run(pip + ["install", "--quiet", *requirements])
+    pinned = pip + ["install", "--quiet", "--constraint", str(CONSTRAINTS), *requirements]
+    if subprocess.run(pinned, cwd=ROOT).returncode == 0:
+        return
+    print(f"\nThe pinned versions in {CONSTRAINTS.name} do not install on Python {sys.version.split()[0]}; "
+          "installing the newest compatible versions instead.\nEverything works, but a notebook test may "
+          "show small differences from the stored outputs, which were made with the pinned versions.\n",
+          flush=True)
+    run(pip + ["install", "--quiet", *requirements])
+
+
+def lock():
+    """Resolve the newest versions that pyproject.toml allows in a scratch venv and pin them all."""
+    scratch = ROOT / "build" / "lock-venv"
+    print(f"Resolving the newest dependencies in {scratch} ...", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(scratch)
+    python = scratch / BIN.name / VENV_PYTHON
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+    run(pip + ["install", "--quiet", "--upgrade", "pip"])
+    run(pip + ["install", "--quiet", f"{ROOT}[{LOCKED_EXTRAS}]"])
+    frozen = subprocess.run(pip + ["freeze", "--exclude", DISTRIBUTION], capture_output=True, text=True,
+                            check=True).stdout
+    CONSTRAINTS.write_text(
+        "# Exact versions the stored notebook outputs were produced with; run.py installs with them.\n"
+        f"# Resolved for Python {sys.version_info.major}.{sys.version_info.minor} by `python3 run.py lock`: "
+        "after updating, run `python3 run.py regenerate` and `python3 run.py test`, then commit both.\n"
+        + frozen)
+    shutil.rmtree(scratch)
+    print(f"Wrote {CONSTRAINTS} ({len(frozen.splitlines())} pins).")
 
 
 def run(command, **kwargs):
@@ -79,16 +131,26 @@ def tool(name):
 
 def main(argv):
     commands = {
-        "lab": lambda extra: [tool("jupyter"), "lab", "notebooks/", *root_flag(), *extra],
+        "lab": lambda extra: [tool("jupyter"), "lab", lab_folder(extra), *root_flag(),
+                              *[arg for arg in extra if arg != "--student"]],
         "test": lambda extra: [tool("pytest"), *extra],
         "notebooks": lambda extra: [venv_python(), "tools/notebooks.py", "run", *extra],
         "regenerate": lambda extra: [venv_python(), "tools/notebooks.py", "regenerate", *extra],
         "student": lambda extra: [venv_python(), "tools/student_edition.py", *extra],
     }
+    if argv[:1] == ["lock"]:
+        return lock()
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
     ensure_environment()
+    if argv[0] == "lab" and "--student" in argv[1:]:
+        run(commands["student"]([]))  # build (or refresh) the student edition first
     run(commands[argv[0]](argv[1:]))
+
+
+def lab_folder(extra):
+    """The folder JupyterLab opens: the student edition with --student, else the full notebooks."""
+    return "build/student/" if "--student" in extra else "notebooks/"
 
 
 def root_flag():

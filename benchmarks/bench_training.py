@@ -1,21 +1,31 @@
 """Training speed and memory of nnlib on full MNIST, printed as Markdown tables (a benchmark, not a test).
 
-    .venv/bin/python benchmarks/bench_training.py              # everything, about 45 s on 2 cores
-    .venv/bin/python benchmarks/bench_training.py adam memory  # only some parts: adam nielsen loop memory
+    .venv/bin/python benchmarks/bench_training.py                  # everything, a few minutes on 2 cores
+    .venv/bin/python benchmarks/bench_training.py adam             # only some parts: adam nielsen loop memory
+    .venv/bin/python benchmarks/bench_training.py adam --coretype Haswell   # also under a named kernel
 
-BLAS threads are pinned with threadpoolctl. An epoch of nnlib is timed as train() times it (History.epoch_time:
-the pass over the 60,000 images, without the input checks done once per train() call or the evaluation after
-each epoch); the references beside it are timed the same way, one pass each. We quote medians over several
-epochs. Two-thread timings on small VMs stall now and then, so the 1-thread median is the headline.
+Every measurement runs in child processes, once per BLAS set-up: the environment as it is, the CPU's
+native OpenBLAS kernel (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed, in the children only), and any
+kernel named with --coretype. Each child reports the kernel it really ran (threadpoolctl). Seconds depend on
+the machine, so the tables lead with ratios taken in the same child: nnlib's epoch against the epoch's
+matrix products alone, against a clean NumPy reference written inline, and against the same network in
+PyTorch on the CPU (when torch is importable; it is never required).
+
+BLAS threads are pinned with threadpoolctl. An epoch of nnlib is timed as train() times it
+(History.epoch_time: the pass over the 60,000 images, without the input checks done once per train() call or
+the evaluation after each epoch); the references beside it are timed the same way, one pass each. We quote
+medians over several epochs.
 """
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from nnlib import SGD, Adam, Network, load_mnist, train
 from nnlib.activations import sigmoid, sigmoid_prime
@@ -108,8 +118,64 @@ def row(*cells):
     print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
-def bench_adam(data, epochs=10):
-    """784-128-64-10 ReLU, softmax + cross-entropy, He init, Adam 1e-3, batch 128, float32."""
+def torch_adam_epochs(X, y, sizes, batch_size, epochs, threads, initial=None, seed=0):
+    """The same network, loss and Adam in PyTorch on the CPU, timed per epoch like nnlib: seconds per epoch,
+    or None when torch is not importable (it is an optional comparison, never a dependency).
+
+    initial: nnlib parameters [W1, b1, W2, b2, ...] to start from (default: PyTorch's own initialization);
+    the batches follow np.random.default_rng(seed) exactly as nnlib's train() does, so with the same start
+    both take the same steps (tests/test_benchmarks.py checks it). Returns (seconds per epoch, model)."""
+    try:
+        import torch
+    except ImportError:
+        return None, None
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    linears = [torch.nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    if initial is not None:
+        with torch.no_grad():
+            for layer, W, b in zip(linears, initial[::2], initial[1::2]):
+                layer.weight.copy_(torch.from_numpy(W.T))      # PyTorch stores W as (n_out, n_in)
+                layer.bias.copy_(torch.from_numpy(b))
+    layers = [part for linear in linears for part in (linear, torch.nn.ReLU())][:-1]  # logits out
+    model = torch.nn.Sequential(*layers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_function = torch.nn.CrossEntropyLoss()          # softmax + cross-entropy, mean over the batch
+    X, y = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+    rng, seconds = np.random.default_rng(seed), []
+    for _ in range(epochs):
+        started = time.perf_counter()
+        order = torch.from_numpy(rng.permutation(len(X)))
+        for start in range(0, len(X), batch_size):
+            index = order[start:start + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss_function(model(X[index]), y[index]).backward()
+            optimizer.step()
+        seconds.append(time.perf_counter() - started)
+    return seconds, model
+
+
+def torch_version():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
+
+
+def blas_kernel():
+    """The BLAS library and kernel NumPy runs, as threadpoolctl reports it, e.g. 'openblas Haswell'."""
+    np.ones((64, 64)) @ np.ones((64, 64))  # make sure the library is loaded
+    for library in threadpool_info():
+        if library.get("user_api") == "blas":
+            return f"{library.get('internal_api')} {library.get('architecture') or ''}".strip()
+    return "unknown"
+
+
+def measure_adam(data, full, epochs=10):
+    """784-128-64-10 ReLU, softmax + cross-entropy, He init, Adam 1e-3, batch 128, float32: seconds per epoch
+    (medians) of nnlib, the matmuls alone, Adam's updates alone, the clean reference and PyTorch, 1 BLAS thread.
+    full: also 2 threads and the test accuracy after `epochs` epochs (once per run is enough)."""
     sizes, batch = [784, 128, 64, 10], 128
     X, y = data.X_train, data.y_train
 
@@ -117,10 +183,7 @@ def bench_adam(data, epochs=10):
         return Network(sizes, activation="relu", init="he", dtype=np.float32), Adam(1e-3)
 
     net, adam = fresh()
-    epochs1 = timed_epochs(net, X, y, adam, batch, epochs, threads=1)
-    test_acc = float(np.mean(net.predict(data.X_test) == data.y_test))
-    net2, adam2 = fresh()
-    epochs2 = timed_epochs(net2, X, y, adam2, batch, 3, threads=2)
+    nnlib1 = timed_epochs(net, X, y, adam, batch, epochs if full else 5, threads=1)
     params = [p.copy() for p in fresh()[0].parameters()]
     moments, Y, rng, steps = [(np.zeros_like(p), np.zeros_like(p)) for p in params], to_one_hot(y, 10, np.float32), \
         np.random.default_rng(0), [0]
@@ -128,22 +191,20 @@ def bench_adam(data, epochs=10):
     def reference():
         steps[0] = reference_adam_epoch(params, moments, steps[0], X, Y, batch, rng)
 
-    reference1 = statistics.median(timed_calls(reference, 3, threads=1))
-    matmuls = {threads: matmul_epoch(sizes, len(X), batch, np.float32, threads) for threads in (1, 2)}
-    updates = adam_updates_epoch(sizes, len(X), batch, np.float32, threads=1)
-    e1, e2 = statistics.median(epochs1), statistics.median(epochs2)
-    print(f"\n### 784-128-64-10 ReLU/softmax, He, Adam 1e-3, batch 128, float32, {len(X)} images\n")
-    row("one epoch of", "BLAS threads", "seconds (median)", "/ matmuls alone")
-    row(*["---"] * 4)
-    row("nnlib `train`", 1, f"{e1:.2f} s", f"{e1 / matmuls[1]:.2f}")
-    row("clean NumPy reference, inline", 1, f"{reference1:.2f} s", f"{reference1 / matmuls[1]:.2f}")
-    row("matmuls alone", 1, f"{matmuls[1]:.2f} s", "1.00")
-    row("Adam updates alone", 1, f"{updates:.2f} s", f"{updates / matmuls[1]:.2f}")
-    row("matmuls + Adam updates", 1, f"{matmuls[1] + updates:.2f} s", f"{(matmuls[1] + updates) / matmuls[1]:.2f}")
-    row("nnlib `train`", 2, f"{e2:.2f} s", f"{e2 / matmuls[2]:.2f}")
-    row("matmuls alone", 2, f"{matmuls[2]:.2f} s", "1.00")
-    print(f"\nnnlib / reference (1 thread): {e1 / reference1:.2f}. Test accuracy after {epochs} epochs: "
-          f"{test_acc:.2%} (target >= 97.5%). 1-thread epochs: {', '.join(f'{t:.2f}' for t in epochs1)} s")
+    torch_seconds, _ = torch_adam_epochs(X, y, sizes, batch, 3, threads=1)
+    result = {
+        "nnlib": statistics.median(nnlib1), "nnlib_epochs": nnlib1,
+        "reference": statistics.median(timed_calls(reference, 3, threads=1)),
+        "matmuls": matmul_epoch(sizes, len(X), batch, np.float32, 1),
+        "updates": adam_updates_epoch(sizes, len(X), batch, np.float32, threads=1),
+        "torch": statistics.median(torch_seconds) if torch_seconds else None,
+    }
+    if full:
+        result["accuracy"] = float(np.mean(net.predict(data.X_test) == data.y_test))
+        net2, adam2 = fresh()
+        result["nnlib_2threads"] = statistics.median(timed_epochs(net2, X, y, adam2, batch, 3, threads=2))
+        result["matmuls_2threads"] = matmul_epoch(sizes, len(X), batch, np.float32, 2)
+    return result
 
 
 class PerExampleNetwork:
@@ -196,47 +257,38 @@ def bare_nielsen_epoch(net, X, Y, eta, batch_size, rng):
         W1 -= eta * (x.T @ d1); b1 -= eta * d1.sum(0)
 
 
-def bench_nielsen(data, epochs=30):
-    """Nielsen's 784-30-10 sigmoid, quadratic cost, SGD eta=3, batch 10, float64."""
+
+
+def measure_nielsen(data, full, epochs=30):
+    """Nielsen's 784-30-10 sigmoid, quadratic cost, SGD eta=3, batch 10, float64, 1 BLAS thread: seconds per
+    epoch (medians) of nnlib and of the bare inline loop; full: also the test accuracy after `epochs` epochs."""
     X, y = data.X_train, data.y_train
     net = Network([784, 30, 10], activation="sigmoid", loss="quadratic", init="standard_normal")
-    seconds = timed_epochs(net, X, y, SGD(3.0), 10, epochs, threads=1)
-    test_acc = float(np.mean(net.predict(data.X_test) == data.y_test))
+    seconds = timed_epochs(net, X, y, SGD(3.0), 10, epochs if full else 3, threads=1)
     bare = Network([784, 30, 10], activation="sigmoid", loss="quadratic", init="standard_normal")
     Y, rng = to_one_hot(y), np.random.default_rng(0)
     bare_seconds = timed_calls(lambda: bare_nielsen_epoch(bare, X, Y, 3.0, 10, rng), 3, threads=1)
-    e, b = statistics.median(seconds), statistics.median(bare_seconds)
-    print(f"\n### Nielsen 784-30-10 sigmoid/quadratic, SGD eta=3, batch 10, float64, 1 BLAS thread\n")
-    row("one epoch of", "seconds (median)")
-    row(*["---"] * 2)
-    row("nnlib `train`", f"{e:.2f} s")
-    row("bare inline NumPy loop", f"{b:.2f} s")
-    print(f"\nnnlib / bare: {e / b:.2f}. Test accuracy after {epochs} epochs: {test_acc:.2%} (target >= 95%)")
+    result = {"nnlib": statistics.median(seconds), "bare": statistics.median(bare_seconds)}
+    if full:
+        result["accuracy"] = float(np.mean(net.predict(data.X_test) == data.y_test))
+    return result
 
 
-def bench_loop(data, n=6000):
-    """Vectorized mini-batch (nnlib) against Nielsen's per-example loop, same network and batches."""
+def measure_loop(data, n=6000):
+    """Vectorized mini-batch (nnlib) against Nielsen's per-example loop, same network and batches, 1 thread:
+    CPU seconds of each for n images."""
     X, Y = data.X_train[:n], to_one_hot(data.y_train[:n])
     net = Network([784, 30, 10], activation="sigmoid", loss="quadratic", init="standard_normal")
     classic = PerExampleNetwork(net)
-    timings = {}
     with threadpool_limits(1, user_api="blas"):
-        for name, step in (("per-example loop (Nielsen's network.py)", classic.update_mini_batch),
-                           ("vectorized mini-batch (nnlib)", None)):
-            wall, cpu = time.perf_counter(), time.process_time()
-            if step is None:
-                train(net, X, Y, optimizer=SGD(3.0), epochs=1, batch_size=10, progress=False, evaluate_train=False)
-            else:
-                for start in range(0, n, 10):
-                    step(X[start:start + 10], Y[start:start + 10], 3.0)
-            timings[name] = (time.perf_counter() - wall, time.process_time() - cpu)
-    print(f"\n### Per-example loop against vectorized mini-batches: 784-30-10, batch 10, {n} images, 1 thread\n")
-    row("method", "wall", "CPU", "CPU per 60,000 images")
-    row(*["---"] * 4)
-    for name, (wall, cpu) in timings.items():
-        row(name, f"{wall:.2f} s", f"{cpu:.2f} s", f"{cpu * 60000 / n:.1f} s")
-    (loop_wall, loop_cpu), (vec_wall, vec_cpu) = timings.values()
-    print(f"\nSpeed-up of the vectorized mini-batch: {loop_cpu / vec_cpu:.1f}x (CPU), {loop_wall / vec_wall:.1f}x (wall)")
+        started = time.process_time()
+        for start in range(0, n, 10):
+            classic.update_mini_batch(X[start:start + 10], Y[start:start + 10], 3.0)
+        loop = time.process_time() - started
+        started = time.process_time()
+        train(net, X, Y, optimizer=SGD(3.0), epochs=1, batch_size=10, progress=False, evaluate_train=False)
+        vectorized = time.process_time() - started
+    return {"n": n, "loop": loop, "vectorized": vectorized}
 
 
 MEMORY_CHILD = """
@@ -255,29 +307,122 @@ def bench_memory():
     result = subprocess.run([sys.executable, "-c", MEMORY_CHILD], capture_output=True, text=True, check=True)
     peak_mb = int(result.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
     print(f"\n### Peak memory\n\nLoading full MNIST (float32) and training 784-128-64-10 for one epoch: "
-          f"peak RSS {peak_mb:.0f} MB (limit 500 MB)")
+          f"peak RSS {peak_mb:.0f} MB")
+
+
+# -- one child process per BLAS set-up -------------------------------------------------------------------
+
+NATIVE_UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def setups(coretypes):
+    """(name, environment) for every BLAS set-up to measure: as it is, the native kernel, named kernels."""
+    native = {k: v for k, v in os.environ.items() if k not in NATIVE_UNSET}
+    found = [("environment as it is", dict(os.environ)), ("native kernel (OPENBLAS_CORETYPE unset)", native)]
+    return found + [(f"OPENBLAS_CORETYPE={name}", {**native, "OPENBLAS_CORETYPE": name}) for name in coretypes]
+
+
+def child(parts, full):
+    """Run in a child process: measure `parts` and print one JSON object."""
+    data32 = load_mnist(dtype=np.float32) if "adam" in parts else None
+    data64 = load_mnist() if {"nielsen", "loop"} & set(parts) else None
+    result = {"kernel": blas_kernel()}
+    if "adam" in parts:
+        result["adam"] = measure_adam(data32, full)
+    if "nielsen" in parts:
+        result["nielsen"] = measure_nielsen(data64, full)
+    if "loop" in parts and full:
+        result["loop"] = measure_loop(data64)
+    print(json.dumps(result))
+
+
+def run_child(parts, full, environment):
+    command = [sys.executable, __file__, "--child", *parts] + (["--full"] if full else [])
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(f"benchmark child failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def seconds(value):
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b is None else f"{a / b:.2f}"
+
+
+def print_adam(results):
+    print("\n### 784-128-64-10 ReLU/softmax, He, Adam 1e-3, batch 128, float32, 60,000 images, 1 BLAS thread\n")
+    row("BLAS set-up", "kernel", "nnlib epoch", "matmuls alone", "clean NumPy", "PyTorch CPU",
+        "nnlib / matmuls", "nnlib / clean NumPy", "nnlib / PyTorch")
+    row(*["---"] * 9)
+    for name, result in results:
+        a = result["adam"]
+        row(name, result["kernel"], seconds(a["nnlib"]), seconds(a["matmuls"]), seconds(a["reference"]),
+            seconds(a["torch"]), ratio(a["nnlib"], a["matmuls"]), ratio(a["nnlib"], a["reference"]),
+            ratio(a["nnlib"], a["torch"]))
+    first = results[0][1]["adam"]
+    print(f"\nPyTorch: {torch_version() or 'not installed, so no PyTorch ratio (pip install torch to add it)'}. "
+          f"Adam's updates alone take {first['updates'] / first['matmuls']:.2f}x the matmuls "
+          f"({seconds(first['updates'])}). With 2 BLAS threads (environment as it is) an nnlib epoch takes "
+          f"{seconds(first['nnlib_2threads'])}, {ratio(first['nnlib_2threads'], first['matmuls_2threads'])}x its "
+          f"matmuls. Test accuracy after {len(first['nnlib_epochs'])} epochs: {first['accuracy']:.2%}. "
+          f"1-thread epochs: {', '.join(f'{t:.2f}' for t in first['nnlib_epochs'])} s")
+
+
+def print_nielsen(results):
+    print("\n### Nielsen 784-30-10 sigmoid/quadratic, SGD eta=3, batch 10, float64, 1 BLAS thread\n")
+    row("BLAS set-up", "kernel", "nnlib epoch", "bare inline NumPy loop", "nnlib / bare")
+    row(*["---"] * 5)
+    for name, result in results:
+        n = result["nielsen"]
+        row(name, result["kernel"], seconds(n["nnlib"]), seconds(n["bare"]), ratio(n["nnlib"], n["bare"]))
+    print(f"\nTest accuracy after 30 epochs: {results[0][1]['nielsen']['accuracy']:.2%}")
+
+
+def print_loop(result):
+    loop = result["loop"]
+    print(f"\n### Per-example loop against vectorized mini-batches: 784-30-10, batch 10, {loop['n']} images, "
+          f"1 thread\n")
+    row("method", "CPU", "CPU per 60,000 images")
+    row(*["---"] * 3)
+    for name, key in (("per-example loop (Nielsen's network.py)", "loop"), ("vectorized mini-batch (nnlib)",
+                                                                             "vectorized")):
+        row(name, seconds(loop[key]), f"{loop[key] * 60000 / loop['n']:.1f} s")
+    print(f"\nSpeed-up of the vectorized mini-batch: {loop['loop'] / loop['vectorized']:.1f}x (CPU)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     everything = ["adam", "nielsen", "loop", "memory"]
     parser.add_argument("parts", nargs="*", metavar="PART", help=f"any of {', '.join(everything)} (default: all)")
-    parts = parser.parse_args().parts or everything
+    parser.add_argument("--coretype", action="append", default=[], metavar="KERNEL",
+                        help="also measure under OPENBLAS_CORETYPE=KERNEL (repeatable), e.g. Haswell")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    parts = args.parts or everything
     unknown = set(parts) - set(everything)
     if unknown:
         parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(everything)}")
+    if args.child:
+        return child(parts, args.full)
     load = " ".join(open("/proc/loadavg").read().split()[:3]) if sys.platform == "linux" else "n/a"
     print(f"NumPy {np.__version__}, load average at start: {load}")
-    if "memory" in parts:  # first: a forked child's ru_maxrss starts at the parent's peak (Linux keeps it
-        bench_memory()     # across exec), so the parent must not hold the data sets yet
-    data32 = load_mnist(dtype=np.float32) if "adam" in parts else None
-    data64 = load_mnist() if {"nielsen", "loop"} & set(parts) else None
+    if "memory" in parts:
+        bench_memory()
+    measured = [p for p in parts if p != "memory"]
+    if not measured:
+        return
+    results = [(name, run_child(measured, full=i == 0, environment=environment))
+               for i, (name, environment) in enumerate(setups(args.coretype))]
     if "adam" in parts:
-        bench_adam(data32)
+        print_adam(results)
     if "nielsen" in parts:
-        bench_nielsen(data64)
+        print_nielsen(results)
     if "loop" in parts:
-        bench_loop(data64)
+        print_loop(results[0][1])
 
 
 if __name__ == "__main__":

@@ -47,3 +47,18 @@ def test_the_bare_nielsen_loop_takes_the_same_steps_as_nnlib(bench):
     for ours, reference in zip(net.parameters(), bare.parameters()):
         np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-12)
 
+
+
+def test_the_pytorch_reference_takes_the_same_steps_as_nnlib(bench):
+    torch = pytest.importorskip("torch")  # an optional comparison: torch is never a dependency
+    X, y = data()
+    X = X.astype(np.float32)
+    net = Network([784, 128, 64, 10], activation="relu", init="he", dtype=np.float32)
+    initial = [p.copy() for p in net.parameters()]
+    train(net, X, y, optimizer=Adam(1e-3), epochs=2, batch_size=32, seed=7, progress=False, evaluate_train=False)
+    _, model = bench.torch_adam_epochs(X, y, [784, 128, 64, 10], 32, 2, threads=1, initial=initial, seed=7)
+    linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
+    theirs = [t for layer in linears for t in (layer.weight.detach().numpy().T, layer.bias.detach().numpy())]
+    for ours, reference in zip(net.parameters(), theirs):
+        np.testing.assert_allclose(ours, reference, rtol=1e-3, atol=2e-5)
+    assert not np.allclose(initial[0], net.weights[0])
