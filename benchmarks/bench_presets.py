@@ -7,6 +7,9 @@
 Each preset runs as `nnlib train --preset NAME --no-progress` in a fresh process. The table gives the wall
 time of the whole command (loading MNIST included) and the CPU time the child used; with one BLAS thread
 the CPU time is the work itself, so it stays honest when other programs share the machine.
+The header names the BLAS kernel the children run (threadpoolctl, in a child with their environment): the
+float64 SGD presets are chaotic enough that another kernel's rounding can change their result by points,
+e.g. nielsen-100 with OPENBLAS_CORETYPE=Haswell (see the README's notes under the table).
 """
 import argparse
 import os
@@ -36,11 +39,33 @@ def describe_result(match):
             f"({match['val']}%)")
 
 
-def run_preset(name, threads, log_dir):
+def child_environment(threads):
     env = dict(os.environ)
     if threads:
         env.update({variable: str(threads) for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                                             "MKL_NUM_THREADS")})
+    return env
+
+
+# Run in a child with the presets' environment, so that it reports the kernel they get, e.g. 'openblas SkylakeX'.
+KERNEL_PROBE = """
+import numpy as np
+from threadpoolctl import threadpool_info
+np.ones((64, 64)) @ np.ones((64, 64))
+blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+print(f"{blas[0].get('internal_api')} {blas[0].get('architecture') or ''}".strip() if blas else "unknown")
+"""
+
+
+def blas_kernel(threads):
+    """The BLAS library and kernel the preset runs get, as threadpoolctl reports it in a child process."""
+    result = subprocess.run([sys.executable, "-c", KERNEL_PROBE], capture_output=True, text=True,
+                            env=child_environment(threads))
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
+
+
+def run_preset(name, threads, log_dir):
+    env = child_environment(threads)
     command = [sys.executable, "-m", "nnlib", "train", "--preset", name, "--no-progress"]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -68,7 +93,9 @@ def main():
     if args.log_dir:
         Path(args.log_dir).mkdir(parents=True, exist_ok=True)
     load = " ".join(open("/proc/loadavg").read().split()[:3]) if sys.platform == "linux" else "n/a"
-    print(f"BLAS threads: {args.threads or 'default'}; load average at start: {load}\n")
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    print(f"BLAS threads: {args.threads or 'default'}; kernel: {blas_kernel(args.threads)}"
+          f"{f' (OPENBLAS_CORETYPE={coretype})' if coretype else ''}; load average at start: {load}\n")
     print("| preset | reproduces | source reported | nnlib measured (test accuracy) | wall time | CPU time "
           "| command |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
