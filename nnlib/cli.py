@@ -25,9 +25,9 @@ from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .metrics import accuracy, per_class_accuracy
 from .optimizers import OPTIMIZERS
-from .presets import (MNIST_CLASSES, MNIST_INPUTS, PRESETS, SCHEDULES, Config, build_network, build_optimizer,
-                      build_schedule, fold_input_scaling, get_preset, prepare_inputs, prepare_targets,
-                      with_overrides)
+from .presets import (AUGMENTATIONS, MNIST_CLASSES, MNIST_INPUTS, PRESETS, SCHEDULES, Config, build_augmentation,
+                      build_network, build_optimizer, build_schedule, fold_input_scaling, get_preset,
+                      prepare_inputs, prepare_targets, with_overrides)
 from .preprocess import load_image, to_mnist_format
 from .serialization import check_save_target, load_network, save_network
 from .training import TrainingDiverged, train
@@ -118,6 +118,20 @@ def at_least_zero(name):
     return convert
 
 
+def non_negative(kind):
+    """An argument type: text -> kind(text), rejected if it is negative."""
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__} >= 0")
+        return value
+    convert.__name__ = f"non-negative {kind.__name__}"
+    return convert
+
+
 def fraction(text):
     """A probability-like number in [0, 1): dropout, momentum, Adam's betas."""
     try:
@@ -147,8 +161,10 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_train(commands.add_parser("train", help="train a network on MNIST (see --preset)",
-                                   description="Train on the 60,000 MNIST training images; print the test "
-                                               "accuracy after every epoch. Flags override the preset."))
+                                   description="Train on the 60,000 MNIST training images (or on all but "
+                                               "--validation-size of them, choosing the epoch on those); "
+                                               "print the accuracy after every epoch and the test accuracy at "
+                                               "the end. Flags override the preset."))
     evaluate = commands.add_parser("evaluate", help="test accuracy and per-class accuracy of a saved model")
     evaluate.add_argument("model", help="a .npz file written by `nnlib train --save`")
     evaluate.add_argument("--data-dir", help="folder with the MNIST .gz files (default: the shipped copy)")
@@ -169,6 +185,8 @@ def _add_train(train_parser):
     net.add_argument("--output", choices=OUTPUT_ACTIVATIONS, help="output activation (default: fits the loss)")
     net.add_argument("--init", choices=INITIALIZERS)
     net.add_argument("--dtype", choices=("float32", "float64"))
+    net.add_argument("--batch-norm", action="store_true", default=None,
+                     help="normalize every hidden layer over the batch before its activation (chapter 10)")
     opt = train_parser.add_argument_group("optimizer")
     opt.add_argument("--optimizer", choices=OPTIMIZERS)
     opt.add_argument("--lr", type=positive(float), help="learning rate")
@@ -182,8 +200,18 @@ def _add_train(train_parser):
     reg = train_parser.add_argument_group("regularization")
     reg.add_argument("--weight-decay", type=at_least_zero("weight_decay"), help="L2 strength lambda")
     reg.add_argument("--dropout", type=fraction, help="probability of dropping a hidden unit")
-    net.add_argument("--batch-norm", action="store_true", default=None,
-                     help="normalize every hidden layer over the batch before its activation (chapter 10)")
+    reg.add_argument("--augment", choices=AUGMENTATIONS,
+                     help="distort every training batch: affine (shift, rotate, scale) or elastic (affine plus "
+                          "an elastic distortion, Simard et al. 2003)")
+    reg.add_argument("--max-shift", type=non_negative(float), help="augmentation: largest shift in pixels")
+    reg.add_argument("--max-degrees", type=non_negative(float), help="augmentation: largest rotation in degrees")
+    reg.add_argument("--max-scale", type=fraction, help="augmentation: scale drawn from 1 +- this")
+    reg.add_argument("--elastic-alpha", type=non_negative(float), help="elastic distortion: strength (pixels)")
+    reg.add_argument("--elastic-sigma", type=positive(float), help="elastic distortion: smoothing width (pixels)")
+    reg.add_argument("--validation-size", type=non_negative(int),
+                     help="hold out the last N training images and choose the epoch on them (0: none)")
+    reg.add_argument("--patience", type=positive(int),
+                     help="stop after this many epochs without a better validation accuracy")
     run = train_parser.add_argument_group("run")
     run.add_argument("--epochs", type=positive(int))
     run.add_argument("--batch-size", type=batch_size, help="examples per step, or 'full' for the whole set")
@@ -198,7 +226,8 @@ def _add_train(train_parser):
 
 CONFIG_FLAGS = ("layers", "activation", "loss", "output", "init", "dtype", "optimizer", "lr", "momentum",
                 "beta1", "beta2", "schedule", "step_every", "step_drop", "lr_min", "weight_decay", "dropout",
-                "epochs", "batch_size", "seed", "input_range", "targets", "batch_norm")
+                "epochs", "batch_size", "seed", "input_range", "targets", "validation_size", "patience", "augment",
+                "max_shift", "max_degrees", "max_scale", "elastic_alpha", "elastic_sigma", "batch_norm")
 
 
 def config_from_args(args):
@@ -213,28 +242,45 @@ def config_from_args(args):
 # -- commands ---------------------------------------------------------------------------------------------
 
 def command_train(args):
-    """Train with the configuration from --preset and the flags; print the test accuracy per epoch; save."""
+    """Train with the configuration from --preset and the flags; print the accuracy per epoch (validation
+    accuracy with a validation set, else test accuracy); report the test accuracy; save."""
     config = config_from_args(args)
     if args.save:
         check_save_target(args.save)  # before training: a network trained for nothing is a loss
     started = time.perf_counter()
     net = build_network(config)
-    data = _load_data(args.data_dir, config.dtype)
+    data = _load_data(args.data_dir, config.dtype, config.validation_size)
     X_train, y_train = data.X_train[:args.train_size], data.y_train[:args.train_size]
     # The loaded arrays are ours and already in the config's dtype: scale them in place, no second copy.
     X, Y = prepare_inputs(config, X_train, out=X_train), prepare_targets(config, y_train)
     X_test = prepare_inputs(config, data.X_test, out=data.X_test)
+    validation = None
+    if config.validation_size:
+        validation = (prepare_inputs(config, data.X_val, out=data.X_val), data.y_val)
     print(f"Training {config.summary()}" + (f" (preset {args.preset})" if args.preset else ""))
-    print(f"on {len(X)} training images, testing on {len(X_test)}", flush=True)
+    if validation:
+        print(f"on {len(X)} training images, choosing the epoch on {len(validation[0])} validation images "
+              f"(held out of the training set); testing once at the end on {len(X_test)}", flush=True)
+    else:
+        print(f"on {len(X)} training images, testing on {len(X_test)}", flush=True)
     history = train(net, X, Y, optimizer=build_optimizer(config), epochs=config.epochs,
                     batch_size=len(X) if config.batch_size == "full" else config.batch_size, seed=config.seed,
-                    test_data=(X_test, data.y_test), schedule=build_schedule(config), verbose=True,
+                    validation_data=validation, test_data=None if validation else (X_test, data.y_test),
+                    # patience = epochs never stops early but still restores the best epoch's weights
+                    patience=(config.patience or config.epochs) if validation else None,
+                    schedule=build_schedule(config), augment=build_augmentation(config), verbose=True,
                     progress=False if args.no_progress or config.batch_size == "full" else None,
                     evaluate_train=False)  # a bar for a one-step epoch (full batch) would say nothing
-    best = int(np.argmax(history.test_accuracy))
-    print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs "
-          f"(best {history.test_accuracy[best]:.2%} at epoch {best + 1}); training {sum(history.epoch_time):.1f} s, "
-          f"total {time.perf_counter() - started:.1f} s")
+    times = f"training {sum(history.epoch_time):.1f} s, total {time.perf_counter() - started:.1f} s"
+    if validation:
+        best = history.best_epoch
+        test = accuracy(data.y_test, net.predict(X_test))
+        stopped = ", stopped early" if history.stopped_early else ""
+        print(f"Test accuracy {test:.2%} at epoch {best + 1} of {history.epochs}{stopped}, the epoch of the best "
+              f"validation accuracy ({history.val_accuracy[best]:.2%}; its weights restored); {times}")
+    else:
+        print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs (no epoch chosen: "
+              f"that needs --validation-size); {times}")
     if args.save:
         fold_input_scaling(net, config.input_range)
         try:
@@ -302,9 +348,10 @@ def _load_model(path):
     return net
 
 
-def _load_data(data_dir, dtype):
+def _load_data(data_dir, dtype, validation_size=0):
     # A folder the user names holds their own files, so the shipped copy's pinned hashes do not apply.
-    return load_mnist(data_dir, dtype=np.dtype(dtype), verify=data_dir is None, download=data_dir is None)
+    return load_mnist(data_dir, dtype=np.dtype(dtype), validation_size=validation_size, verify=data_dir is None,
+                      download=data_dir is None)
 
 
 COMMANDS = {"train": command_train, "evaluate": command_evaluate, "predict": command_predict,

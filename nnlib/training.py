@@ -74,7 +74,8 @@ def check_labels(X, y, n_classes, dtype):
 
 
 def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, validation_data=None,
-          test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True):
+          test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True,
+          augment=None):
     """Train net on (X, y) and return a History.
 
     X: (m, n_in); y: labels (m,) or target rows (m, n_out). optimizer: an optimizer object, or a name
@@ -89,6 +90,9 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     widget in Jupyter, a text line on stderr elsewhere) with batches done, rate, time left and the running
     mean loss; True always, False never, and None (the default) in a Jupyter kernel or when stderr is a
     terminal, not when stderr goes to a file or pipe.
+    augment: a function (X_batch, rng) -> new X_batch of the same shape, e.g. nnlib.augment.Augmentation(),
+    applied to every training batch with a generator of its own seeded from `seed` (so the shuffling is
+    the same with and without it); accuracies are measured on the unchanged images.
     Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite, or more than
     DIVERGENCE_FACTOR times the first batch's loss.
     A batch-normalized net needs batches of at least 2 rows: batch_size=1 is refused, and when
@@ -104,13 +108,15 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     _check_schedule_arguments(epochs, batch_size, patience, validation_data)
     _check_batch_norm_batches(net, len(X), batch_size)
     rng = np.random.default_rng(seed)
+    augmentation = _Augmenter(augment, seed) if augment is not None else None
     history, best = History(), None
     watch = _DivergenceWatch()
     for epoch in range(epochs):
         if schedule is not None:
             optimizer.lr = check_lr(schedule(epoch))
         started = time.perf_counter()
-        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch))
+        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch,
+                                       augmentation))
         history.epoch_time.append(time.perf_counter() - started)
         history.lr.append(optimizer.lr)
         if evaluate_train:
@@ -133,8 +139,8 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     return history
 
 
-def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch):
-    """One pass over the shuffled data; returns the mean batch loss."""
+def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch, augmentation=None):
+    """One pass over the shuffled data (each batch augmented if asked); returns the mean batch loss."""
     n = len(X)
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
@@ -149,6 +155,8 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch):
                 else:
                     index = order[start:stop]
                     X_batch, Y_batch = X[index], Y[index]
+                if augmentation is not None:
+                    X_batch = augmentation(X_batch)
                 loss, grads = net.loss_and_gradients(X_batch, Y_batch)
                 watch.check(loss, epoch, batch, len(bounds), optimizer.lr)
                 optimizer.step(params, grads)
@@ -163,6 +171,24 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch):
             f"the weights became nan or infinite in the last step of epoch {epoch + 1} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
     return total / n
+
+
+class _Augmenter:
+    """Calls augment(X_batch, rng) with its own generator and checks that it returned a usable batch."""
+
+    def __init__(self, augment, seed):
+        if not callable(augment):
+            raise ValueError(f"augment must be a function (X_batch, rng) -> X_batch, e.g. "
+                             f"nnlib.augment.Augmentation(), got {type(augment).__name__}")
+        self.augment = augment
+        self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+
+    def __call__(self, X_batch):
+        augmented = self.augment(X_batch, self.rng)
+        if not isinstance(augmented, np.ndarray) or augmented.shape != X_batch.shape:
+            raise ValueError(f"augment must return an array of the batch's shape {X_batch.shape}, "
+                             f"got {getattr(augmented, 'shape', type(augmented).__name__)}")
+        return augmented.astype(X_batch.dtype, copy=False)
 
 
 def _shows_progress(progress):
