@@ -3,6 +3,7 @@
 Its configuration lives here, once, so that chapter 08 can train exactly the same network when chapter 07
 has not been run on this machine (every chapter runs on its own, in any order).
 """
+import dataclasses
 import hashlib
 import os
 from pathlib import Path
@@ -31,9 +32,12 @@ def cache_dir():
 
 
 def model_path(config=CHAPTER_07):
-    """The cache file for a network trained with config: its name carries a digest of the whole
-    configuration, so a changed configuration never loads a network trained with the old one."""
-    digest = hashlib.sha256(repr(config).encode()).hexdigest()[:12]
+    """The cache file for a network trained with config: its name carries a digest of every setting that
+    differs from Config's defaults, so a changed configuration never loads a network trained with the old
+    one, while a new option (at its default) keeps the old name."""
+    settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
+                if getattr(config, f.name) != f.default}
+    digest = hashlib.sha256(repr(sorted(settings.items())).encode()).hexdigest()[:12]
     return cache_dir() / f"chapter07-{digest}.npz"
 
 
