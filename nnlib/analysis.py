@@ -9,7 +9,6 @@ import numpy as np
 
 from .activations import softmax
 from .data import to_one_hot
-from .layers import activation_backward, dense_backward
 
 SIDE = 28  # MNIST images are SIDE x SIDE
 
@@ -88,7 +87,8 @@ def input_gradient(net, X, delta_out):
 
     X: (m, sizes[0]);  delta_out: (m, sizes[-1])  ->  (m, sizes[0]).
     The backward pass of Network.backward, continued one step further: the first layer's dense_backward
-    also returns dX = delta^1 W^1^T, the gradient that training never needs but saliency maps are made of.
+    also returns dX = delta^1 W^1^T, the gradient that training never needs but saliency maps are made of
+    (the weight-decay term, which does not depend on X, does not touch it).
     """
     X = net.check_input(X)
     delta = np.asarray(delta_out, dtype=net.dtype)
@@ -96,11 +96,7 @@ def input_gradient(net, X, delta_out):
         raise ValueError(f"delta_out must have shape ({len(X)}, {net.sizes[-1]}) (one row per example, one "
                          f"column per output unit), got {delta.shape}")
     _, caches = net.forward(X)
-    for l in range(net.n_layers - 1, -1, -1):
-        dA, _, _ = dense_backward(delta, caches[l][0], need_dX=True)
-        if l > 0:
-            delta = activation_backward(dA, caches[l - 1][1])
-    return dA
+    return net.backward(delta, caches, input_gradient=True)[1]
 
 
 def saliency(net, X, classes):

@@ -85,15 +85,17 @@ class Network:
             caches.append((dense_cache, act_cache, mask))
         return a, caches
 
-    def backward(self, delta, caches):
+    def backward(self, delta, caches, input_gradient=False):
         """Backpropagate the output error delta = dC/dz^L (m, sizes[-1]) through every layer.
 
         Returns gradients in the order of parameters(): [dW0, db0, dW1, db1, ...]; each dW_l = a_{l-1}^T delta_l
-        and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1})."""
+        and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1}).
+        input_gradient=True also returns dC/dX = delta_1 W_1^T (m, sizes[0]), as (grads, dX): what saliency
+        maps, and layers in front of this network (a ConvNet's convolutions), need."""
         grads = [None] * (2 * self.n_layers)
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache = caches[l][0]
-            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0)
+            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0 or input_gradient)
             if l > 0:
                 _, act_cache, mask = caches[l - 1]
                 if mask is not None:
@@ -102,17 +104,19 @@ class Network:
         if self.weight_decay:
             for l, W in enumerate(self.weights):
                 grads[2 * l] += self.weight_decay * W
-        return grads
+        return (grads, dA) if input_gradient else grads
 
-    def loss_and_gradients(self, X, Y, training=True):
+    def loss_and_gradients(self, X, Y, training=True, input_gradient=False):
         """Loss of the batch (mean over its m examples, plus the L2 term) and its gradients.
 
-        X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...])."""
+        X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...]), and with
+        input_gradient=True also dC/dX (m, sizes[0]) as a third value (see backward)."""
         a, caches = self.forward(X, training=training)
         Y = self.check_targets(Y, a)
         z = caches[-1][1]
         loss = loss_value(self.loss, self.output, z, a, Y) + self.l2_penalty()
-        return loss, self.backward(output_delta(self.loss, self.output, z, a, Y), caches)
+        gradients = self.backward(output_delta(self.loss, self.output, z, a, Y), caches, input_gradient=input_gradient)
+        return (loss, *gradients) if input_gradient else (loss, gradients)
 
     def compute_loss(self, X, Y):
         """The loss of (X, Y) in evaluation mode (no dropout), including the L2 term."""
