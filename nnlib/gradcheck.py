@@ -35,7 +35,8 @@ def check_network_gradients(net, X, Y, h=1e-5):
     """Relative error between backprop and numerical gradients for every parameter of net.
 
     Runs in evaluation mode (no dropout: a random mask would change f between evaluations).
-    Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ...}. Use float64 networks.
+    Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ...} (net.parameter_names()). Use float64 networks;
+    any model with the Network interface works, a ConvNet too.
 
     Two ways to get a large error from a correct backward pass:
     - a ReLU kink: if a pre-activation z lies within about h of 0 (zero biases and a row whose previous
@@ -45,6 +46,6 @@ def check_network_gradients(net, X, Y, h=1e-5):
       entry of the gradient around 1e-5 or smaller has a large *relative* error however right it is.
     """
     _, analytic = net.loss_and_gradients(X, Y, training=False)
-    names = [f"{kind}{l}" for l in range(net.n_layers) for kind in ("W", "b")]
+    names = net.parameter_names()
     return {name: rel_error(grad, numerical_gradient(lambda: net.compute_loss(X, Y), param, h))
             for name, param, grad in zip(names, net.parameters(), analytic)}

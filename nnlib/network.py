@@ -60,6 +60,10 @@ class Network:
         """[W0, b0, W1, b1, ...]: the arrays an optimizer updates in place."""
         return [p for pair in zip(self.weights, self.biases) for p in pair]
 
+    def parameter_names(self):
+        """A name per entry of parameters(): W0, b0, W1, b1, ... (layer index from 0, as in weights)."""
+        return [f"{kind}{l}" for l in range(self.n_layers) for kind in ("W", "b")]
+
     def n_parameters(self):
         """Total number of weights and biases: sum over layers of n_in * n_out + n_out."""
         return sum(p.size for p in self.parameters())
