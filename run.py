@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """One entry point for readers, teachers and maintainers; needs only Python 3.
 
-    python3 run.py lab        set up .venv (first time only) and open the tutorial in JupyterLab
+    python3 run.py lab        set up .venv (first time only) and open the tutorial in JupyterLab (the
+                              full edition: notebooks/, solutions included)
+    python3 run.py lab --student   build the student edition (solutions removed) and open it in JupyterLab
     python3 run.py test       set up .venv (first time only) and run every test, notebooks included
     python3 run.py notebooks  set up .venv and execute the whole series headless into build/notebooks/
     python3 run.py regenerate maintainers: re-execute the notebooks in place and refresh their outputs
     python3 run.py student    teachers: build the student edition (solutions removed) into build/student/
+                              and the teacher's guide into build/teacher-guide.md
     python3 run.py lock       maintainers: re-resolve the newest dependencies and rewrite constraints.txt
 
 Extra arguments after the command go to the tool it runs, e.g. `python3 run.py test -x -k data`
@@ -31,7 +34,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
 VENV_PYTHON = "python.exe" if os.name == "nt" else "python"
-DISTRIBUTION = "nnlib"
+DISTRIBUTION = "nnlib-mnist"
 
 
 def venv_python():
@@ -128,7 +131,8 @@ def tool(name):
 
 def main(argv):
     commands = {
-        "lab": lambda extra: [tool("jupyter"), "lab", "notebooks/", *root_flag(), *extra],
+        "lab": lambda extra: [tool("jupyter"), "lab", lab_folder(extra), *root_flag(),
+                              *[arg for arg in extra if arg != "--student"]],
         "test": lambda extra: [tool("pytest"), *extra],
         "notebooks": lambda extra: [venv_python(), "tools/notebooks.py", "run", *extra],
         "regenerate": lambda extra: [venv_python(), "tools/notebooks.py", "regenerate", *extra],
@@ -139,7 +143,14 @@ def main(argv):
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
     ensure_environment()
+    if argv[0] == "lab" and "--student" in argv[1:]:
+        run(commands["student"]([]))  # build (or refresh) the student edition first
     run(commands[argv[0]](argv[1:]))
+
+
+def lab_folder(extra):
+    """The folder JupyterLab opens: the student edition with --student, else the full notebooks."""
+    return "build/student/" if "--student" in extra else "notebooks/"
 
 
 def root_flag():

@@ -5,6 +5,7 @@
     nnlib evaluate nielsen.npz
     nnlib predict nielsen.npz my_digit.png
     nnlib presets
+    nnlib --version
 
 Every mistake the user can make (a bad flag, a missing or wrong file) ends with exit code 2 and one line
 on stderr saying what was wrong; there is no traceback for those.
@@ -12,6 +13,7 @@ on stderr saying what was wrong; there is no traceback for those.
 import argparse
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from .serialization import load_network, save_network
 from .training import TrainingDiverged, train
 
 USAGE_ERROR = 2
+DISTRIBUTION = "nnlib-mnist"  # the name pip knows (pyproject.toml [project] name); the import name is nnlib
 
 
 class UsageError(Exception):
@@ -110,11 +113,22 @@ def fraction(text):
     return value
 
 
+def installed_version():
+    """The version pip installed (the distribution's metadata), else nnlib.__version__ (e.g. run from a
+    source tree that was never installed)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        from . import __version__
+        return __version__
+
+
 # -- the parser -------------------------------------------------------------------------------------------
 
 def build_parser():
     """The argparse parser for `nnlib` and its four commands."""
     parser = _Parser(prog="nnlib", description="Train, evaluate and use fully connected networks on MNIST.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_train(commands.add_parser("train", help="train a network on MNIST (see --preset)",
                                    description="Train on the 60,000 MNIST training images; print the test "
@@ -201,7 +215,7 @@ def command_train(args):
                     evaluate_train=False)  # a bar for a one-step epoch (full batch) would say nothing
     best = int(np.argmax(history.test_accuracy))
     print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs "
-          f"(best {history.test_accuracy[best]:.2%} at epoch {best}); training {sum(history.epoch_time):.1f} s, "
+          f"(best {history.test_accuracy[best]:.2%} at epoch {best + 1}); training {sum(history.epoch_time):.1f} s, "
           f"total {time.perf_counter() - started:.1f} s")
     if args.save:
         fold_input_scaling(net, config.input_range)

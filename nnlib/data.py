@@ -15,6 +15,7 @@ import operator
 import os
 import re
 import struct
+import sys
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -296,7 +297,8 @@ def download_mnist(data_dir=None, *, mirrors=MIRRORS, files=MNIST_FILES, timeout
 
     files maps file name -> SHA-256 of its decompressed content (default: the four MNIST files);
     mirrors are base URLs, tried in order for each file. timeout: seconds to wait for a server to
-    accept the connection or to send the next bytes. progress: show a progress bar on stderr.
+    accept the connection or to send the next bytes. progress: name each URL on stderr and show pooch's
+    tqdm progress bar (a widget in Jupyter).
     Each file goes to a hidden temporary file next to its destination and is renamed into place only
     after its content checked out, so a failure or an interrupt (Ctrl-C) never leaves a partial file.
     Returns data_dir. Raises DownloadError (a ConnectionError) naming every mirror tried and where to
@@ -333,8 +335,10 @@ def _fetch_verified(url, target, sha256, timeout, progress):
     """Download url into target atomically: temporary file, check format and hash, then rename."""
     import pooch
 
-    downloader = pooch.HTTPDownloader(progressbar=_progress_bar(progress, target.name), chunk_size=65536,
-                                      timeout=timeout)
+    # pooch's own tqdm bar (bytes, rate, time left) on stderr; it names no file, so say which one first.
+    if progress:
+        print(f"downloading {url}", file=sys.stderr, flush=True)
+    downloader = pooch.HTTPDownloader(progressbar=bool(progress), chunk_size=65536, timeout=timeout)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -353,14 +357,6 @@ def _fetch_verified(url, target, sha256, timeout, progress):
         if os.path.exists(temporary):
             os.remove(temporary)
     _remember_verified(_file_stamp(target), sha256)
-
-
-def _progress_bar(enabled, name):
-    """A ProgressBar for pooch to drive (it sets .total and calls update, reset and close)."""
-    if not enabled:
-        return False
-    from .progress import ProgressBar
-    return ProgressBar(total=None, description=f"downloading {name}", unit="B")
 
 
 def _explain_failure(error, timeout):

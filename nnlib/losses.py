@@ -13,7 +13,7 @@ DEFAULT_OUTPUT = {"quadratic": "sigmoid", "cross_entropy": "softmax", "binary_cr
 
 
 def quadratic_loss(a, Y):
-    """C = (1/m) sum_x 1/2 ||a(x) - y(x)||^2  (Nielsen's quadratic cost)."""
+    """C = (1/m) sum_i 1/2 ||a_i - y_i||^2 over the m rows i of a and Y: (m, k)  (Nielsen's quadratic cost)."""
     return 0.5 * float(np.sum((a - Y) ** 2)) / len(a)
 
 
@@ -46,7 +46,7 @@ def loss_value(loss, output, z, a, Y):
 
 
 def output_delta(loss, output, z, a, Y):
-    """delta^L = dC/dz^L for the output layer, shape (m, k), including the 1/m of the batch mean.
+    """delta^(L) = dC/dZ^(L) for the output layer, shape (m, k), including the 1/m of the batch mean.
 
     quadratic + element-wise f:   (a - y) * f'(z) / m     (BP1 in Nielsen's notation)
     quadratic + softmax:          softmax_backward(a - y, a) / m

@@ -71,31 +71,41 @@ class Network:
     # -- forward and backward ----------------------------------------------------------------
 
     def forward(self, X, training=False):
-        """Output activations a^L: (m, sizes[-1]), and the caches the backward pass needs.
+        """Z^(l) = A^(l-1) W^(l) + b^(l) and A^(l) = f(Z^(l)) for l = 1..L, starting from A^(0) = X.
 
-        training=True applies dropout to hidden layers (if the network has any)."""
-        caches, a = [], X
-        last = self.n_layers - 1
+        X: (m, sizes[0]). Returns the output A^(L): (m, sizes[-1]), and one cache per layer for backward.
+        training=True applies dropout to the hidden layers (only if the network was built with dropout > 0)."""
+        A, caches = X, []
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
-            z, dense_cache = dense_forward(a, W, b)
-            if l == last:
-                a = softmax(z) if self.output == "softmax" else ELEMENTWISE[self.output][0](z)
-                caches.append((dense_cache, z, None))
-                break
-            a, act_cache = activation_forward(z, self.activation)
-            mask = None
-            if training and self.dropout > 0:
-                a, mask = dropout_forward(a, self.dropout, self.rng)
-            caches.append((dense_cache, act_cache, mask))
-        return a, caches
+            Z, dense_cache = dense_forward(A, W, b)              # Z = A W + b
+            A, activation_cache = self._activate(l, Z)           # A = f(Z)
+            A, dropout_mask = self._dropout(l, A, training)      # unchanged unless training with dropout
+            caches.append((dense_cache, activation_cache, dropout_mask))
+        return A, caches
+
+    def _activate(self, l, Z):
+        """A = f(Z) for layer l (0-based): the hidden activation, or the output activation on the last layer.
+        Returns A and what backward needs: (name, Z, A) for a hidden layer, Z itself for the output layer."""
+        if l < self.n_layers - 1:
+            return activation_forward(Z, self.activation)
+        if self.output == "softmax":
+            return softmax(Z), Z
+        return ELEMENTWISE[self.output][0](Z), Z
+
+    def _dropout(self, l, A, training):
+        """Inverted dropout on hidden layer l while training; (A, None) everywhere else."""
+        if not training or self.dropout == 0 or l == self.n_layers - 1:
+            return A, None
+        return dropout_forward(A, self.dropout, self.rng)
 
     def backward(self, delta, caches, input_gradient=False):
-        """Backpropagate the output error delta = dC/dz^L (m, sizes[-1]) through every layer.
+        """Backpropagate the output error delta = dC/dZ^(L), shape (m, sizes[-1]), through every layer.
 
-        Returns gradients in the order of parameters(): [dW0, db0, dW1, db1, ...]; each dW_l = a_{l-1}^T delta_l
-        and db_l = sum over the batch of delta_l, with delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1}).
-        input_gradient=True also returns dC/dX = delta_1 W_1^T (m, sizes[0]), as (grads, dX): what saliency
-        maps, and layers in front of this network (a ConvNet's convolutions), need."""
+        Returns the gradients in the order of parameters(): [dC/dW^(1), dC/db^(1), dC/dW^(2), ...], with
+        dC/dW^(l) = A^(l-1)^T delta^(l) (BP3), dC/db^(l) = delta^(l) summed over the batch (BP4) and
+        delta^(l-1) = (delta^(l) W^(l)^T) * f'(Z^(l-1)) (BP2).
+        input_gradient=True also returns dC/dX = delta^(1) W^(1)^T, shape (m, sizes[0]), as (grads, dX): what
+        saliency maps, and layers in front of this network (a ConvNet's convolutions), need."""
         grads = [None] * (2 * self.n_layers)
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache = caches[l][0]

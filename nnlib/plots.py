@@ -2,6 +2,7 @@
 pyplot's global state: display it in Jupyter by leaving it as a cell's last value, or call fig.savefig."""
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def show_digits(images, labels=None, predictions=None, ncols=10, size=1.0):
@@ -34,24 +35,101 @@ def _is_wrong(i, labels, predictions):
     return labels is not None and predictions is not None and labels[i] != predictions[i]
 
 
-def plot_history(history, title="Training", metrics=("loss", "accuracy")):
-    """Loss and accuracy per epoch from a History (or a dict of name -> History to compare runs)."""
+def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None):
+    """Loss and accuracy per epoch from a History (or a dict of name -> History to compare runs).
+
+    Epochs are drawn as 1..E with whole-number ticks only (a History's lists are indexed from 0, the
+    reader counts from 1). colors: optional dict run name -> matplotlib colour, so that one condition
+    keeps one colour in every plot of a chapter; a single History takes the key "".
+    """
     runs = history if isinstance(history, dict) else {"": history}
+    colors = colors or {}
     fig = Figure(figsize=(5 * len(metrics), 3.5), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
         for name, run in runs.items():
             series = [("loss", run.loss)] if metric == "loss" else [
                 ("train", run.train_accuracy), ("validation", run.val_accuracy), ("test", run.test_accuracy)]
-            for label, values in series:
-                if values:
-                    ax.plot(range(len(values)), values, marker=".", label=" ".join(filter(None, (name, label))))
+            drawn = [(label, values) for label, values in series if values]
+            for (label, values), style in zip(drawn, ("-", "--", ":")):
+                ax.plot(range(1, len(values) + 1), values, marker=".", color=colors.get(name),
+                        linestyle=style if name in colors else "-",
+                        label=" ".join(filter(None, (name, label))))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(f"{title}: {metric}")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(fontsize=8)
+    return fig
+
+
+def network_layout(sizes, max_drawn=8):
+    """Positions of the drawn units of a network schematic: a list over layers of (x, ys, shown), where
+    x = l is the layer's column, ys the heights of its drawn circles (centred on 0) and shown the
+    number of units drawn. Layers wider than max_drawn show max_drawn - 1 units and a gap for the rest."""
+    layout = []
+    for l, n in enumerate(sizes):
+        shown = n if n <= max_drawn else max_drawn - 1
+        slots = shown if n <= max_drawn else max_drawn      # one slot is left empty for the "..." gap
+        ys = np.arange(slots)[::-1] - (slots - 1) / 2
+        if n > max_drawn:
+            ys = np.delete(ys, slots - 2)                    # the gap sits just above the last unit
+        layout.append((l, ys, shown))
+    return layout
+
+
+def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=None, layer_names=None,
+                 show_sizes=True):
+    """Schematic of a fully connected network: one column of circles per layer l = 0..L, every unit of
+    layer l-1 joined to every unit of layer l (the weights W^(l), shape (n_{l-1}, n_l)).
+
+    sizes: [n_0, n_1, ..., n_L], e.g. [784, 30, 10]. Wide layers are drawn with max_drawn - 1 circles
+    and a "⋮" for the units not drawn; every column is labelled with its size n_l.
+    node_labels: optional {(l, j): text} written next to unit j of layer l (j counted from 0);
+    edge_labels: optional {(l, i, j): text} written on the line from unit i of layer l-1 to unit j of
+    layer l (for small networks, e.g. a weight or a local gradient).
+    layer_names: optional list of L + 1 names under the columns (default: input, hidden l, output).
+    show_sizes=False leaves out the n_l labels (e.g. for a computational graph whose last column is the cost).
+    """
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
+    layout = network_layout(sizes, max_drawn)
+    L = len(sizes) - 1
+    names = layer_names or (["input"] + [f"hidden {l}" for l in range(1, L)] + ["output"])
+    if len(names) != len(sizes):
+        raise ValueError(f"layer_names needs one name per layer ({len(sizes)}), got {len(names)}")
+    lowest = min(ys.min() for _, ys, _ in layout)
+    highest = max(ys.max() for _, ys, _ in layout)
+    tallest = max(len(ys) for _, ys, _ in layout) + (1 if max(sizes) > max_drawn else 0)
+    fig = Figure(figsize=(1.9 * len(sizes) + 1, 0.45 * tallest + 1.6), layout="constrained")
+    ax = fig.subplots()
+    for (x0, ys0, _), (x1, ys1, _) in zip(layout[:-1], layout[1:]):
+        for i, y0 in enumerate(ys0):
+            for j, y1 in enumerate(ys1):
+                ax.plot([x0, x1], [y0, y1], color="0.6", linewidth=0.6, zorder=1)
+                text = (edge_labels or {}).get((x1, i, j))
+                if text is not None:
+                    fraction = 0.3 if len(ys1) > 1 else 0.5    # off-centre, so crossing lines keep their labels apart
+                    ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), text, fontsize=8,
+                            ha="center", va="center", zorder=3,
+                            bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none"))
+    for (x, ys, shown), n, name in zip(layout, sizes, names):
+        ax.scatter([x] * len(ys), ys, s=420, facecolor="white", edgecolor="black", zorder=2)
+        if shown < n:
+            ax.text(x, (ys[-1] + ys[-2]) / 2, "⋮", ha="center", va="center", fontsize=14)
+        for j, y in enumerate(ys):
+            text = (node_labels or {}).get((x, j))
+            if text is not None:
+                ax.text(x, y + 0.42, text, ha="center", va="bottom", fontsize=8, zorder=3)
+        label = f"{name}\n$n_{{{x}}} = {n}$" if show_sizes else name
+        ax.text(x, lowest - 0.9, label, ha="center", va="top", fontsize=9)
+    ax.set_xlim(-0.6, L + 0.6)
+    ax.set_ylim(lowest - 2.0, highest + 1.0)
+    ax.set_axis_off()
+    ax.set_title(title or f"A {'-'.join(map(str, sizes))} network")
     return fig
 
 

@@ -3,6 +3,7 @@
 batch_size=1 is per-example SGD, batch_size=k mini-batch SGD, batch_size=len(X) full-batch gradient descent.
 """
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -11,7 +12,6 @@ import numpy as np
 from .data import to_one_hot
 from .metrics import accuracy
 from .optimizers import SGD, check_lr
-from .progress import ProgressBar, wants_progress
 
 
 class TrainingDiverged(FloatingPointError):
@@ -29,7 +29,10 @@ class History:
     test_accuracy: list = field(default_factory=list)
     lr: list = field(default_factory=list)
     epoch_time: list = field(default_factory=list)       # seconds of training per epoch, evaluation excluded
-    best_epoch: int | None = None                        # epoch of the best validation accuracy (first if tied)
+    # Index into the lists above of the epoch with the best validation accuracy (first if tied). The lists
+    # are Python lists indexed from 0, while printed lines and plots count epochs from 1: best_epoch = 2
+    # is the third epoch, printed as "Epoch 3".
+    best_epoch: int | None = None
     stopped_early: bool = False
 
     @property
@@ -76,8 +79,11 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     per batch of batch_size rows. validation_data / test_data: (X, y) pairs evaluated after every epoch.
     schedule: function epoch -> learning rate. patience: stop after that many epochs without a better
     validation accuracy in a row (patience >= 1; 1 stops at the first epoch that does not improve) and
-    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` (test data,
-    else validation data). progress: a per-epoch progress bar; None shows it only in a terminal.
+    restore the weights of the best epoch. verbose: print `Epoch 3: 9516 / 10000` after each epoch,
+    counting epochs from 1 (test data, else validation data). progress: a progress bar per epoch (tqdm: a
+    widget in Jupyter, a text line on stderr elsewhere) with batches done, rate, time left and the running
+    mean loss; True always, False never, and None (the default) in a Jupyter kernel or when stderr is a
+    terminal, not when stderr goes to a file or pipe.
     Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
     """
     X = net.check_input(X)
@@ -121,32 +127,66 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
     starts = range(0, n, batch_size)
-    bar = ProgressBar(len(starts), f"epoch {epoch}") if wants_progress(progress) else None
-    params, total = net.parameters(), 0.0
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
-        for batch, start in enumerate(starts):
-            if full_batch:
-                X_batch, Y_batch = X, Y  # no copy of the whole set per step
-            else:
-                index = order[start:start + batch_size]
-                X_batch, Y_batch = X[index], Y[index]
-            loss, grads = net.loss_and_gradients(X_batch, Y_batch)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch}, batch {batch} (learning rate {optimizer.lr:g}): "
-                    f"the steps overshoot and the weights blow up. Try a smaller learning rate, "
-                    f"e.g. {optimizer.lr / 10:g}.")
-            optimizer.step(params, grads)
-            total += loss * len(X_batch)
-            if bar:
-                bar.update()
+    bar = _epoch_bar(len(starts), epoch) if _shows_progress(progress) else None
+    params, total, seen = net.parameters(), 0.0, 0
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is caught just below, with advice
+            for batch, start in enumerate(starts):
+                if full_batch:
+                    X_batch, Y_batch = X, Y  # no copy of the whole set per step
+                else:
+                    index = order[start:start + batch_size]
+                    X_batch, Y_batch = X[index], Y[index]
+                loss, grads = net.loss_and_gradients(X_batch, Y_batch)
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(
+                        f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1} of {len(starts)} "
+                        f"(learning rate {optimizer.lr:g}): the steps overshoot and the weights blow up. Try a "
+                        f"smaller learning rate, e.g. {optimizer.lr / 10:g}.")
+                optimizer.step(params, grads)
+                total, seen = total + loss * len(X_batch), seen + len(X_batch)
+                if bar and bar.update():  # True when tqdm redraws (at most every 0.1 s): show the loss so far
+                    bar.set_postfix(loss=f"{total / seen:.4g}", refresh=False)
+    finally:  # also when training diverges or is interrupted: the bar stops where training stopped
+        if bar:
+            _close_bar(bar, f"{total / seen:.4g}" if seen else "none yet")
     if not all(np.isfinite(p).all() for p in params):  # a last step can overflow after the last loss was fine
         raise TrainingDiverged(
-            f"the weights became nan or infinite in the last step of epoch {epoch} (learning rate "
+            f"the weights became nan or infinite in the last step of epoch {epoch + 1} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
-    if bar:
-        bar.close(f"loss {total / n:.4f}")
     return total / n
+
+
+def _shows_progress(progress):
+    """progress=None: a bar in a Jupyter kernel or a terminal, none when stderr is a file or a pipe."""
+    if progress is not None:
+        return bool(progress)
+    return "ipykernel" in sys.modules or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+
+
+def _epoch_bar(batches, epoch):
+    """A tqdm bar over one epoch's batches: a widget in Jupyter, text on stderr in a terminal."""
+    from tqdm.auto import tqdm  # imported on first use: most scripts and tests train without a bar
+
+    options = dict(total=batches, desc=f"epoch {epoch + 1}", unit="batch", leave=True)
+    notebook = sys.modules.get("tqdm.notebook")  # imported by tqdm.auto when it picked the widget
+    if notebook is None or not issubclass(tqdm, notebook.tqdm):
+        return tqdm(**options)
+    # In Jupyter the widget's text form (what GitHub and a saved notebook show) is fixed when it is displayed,
+    # i.e. at 0 %. Display it ourselves with a display id, so closing the bar can store its final state.
+    from IPython.display import display
+
+    bar = tqdm(display=False, **options)
+    bar.final_display = display(bar.container, display_id=True)
+    return bar
+
+
+def _close_bar(bar, loss):
+    """Show the epoch's mean loss and end the bar (in Jupyter, store its final state as the widget's text)."""
+    bar.set_postfix(loss=loss, refresh=False)
+    bar.close()
+    if getattr(bar, "final_display", None) is not None:
+        bar.final_display.update(bar.container)
 
 
 def _evaluation_set(net, data, name):
@@ -171,10 +211,12 @@ def _check_schedule_arguments(epochs, batch_size, patience, validation_data):
 
 
 def _print_epoch(epoch, history, evaluations):
+    """Nielsen's line `Epoch 3: 9516 / 10000` for the 0-based loop index epoch, printed as epoch + 1."""
+    number = epoch + 1
     name = "test" if "test" in evaluations else "val" if "val" in evaluations else None
     if name is None:
-        print(f"Epoch {epoch}: loss {history.loss[-1]:.4f}", flush=True)
+        print(f"Epoch {number}: loss {history.loss[-1]:.4f}", flush=True)
         return
     n = len(evaluations[name][0])
     correct = round(getattr(history, f"{name}_accuracy")[-1] * n)
-    print(f"Epoch {epoch}: {correct} / {n}", flush=True)
+    print(f"Epoch {number}: {correct} / {n}", flush=True)

@@ -1,6 +1,7 @@
 """The nnlib command line: argument parsing, one-line errors with exit code 2, and a tiny end-to-end run
 (train on a few hundred real MNIST images, save, evaluate, predict on an upscaled PNG of a test digit)."""
 import gzip
+import re
 import struct
 import subprocess
 import sys
@@ -189,7 +190,8 @@ def test_train_save_evaluate_predict(tmp_path, capsys, small_mnist, digit_png):
                           "--batch-size", "20", "--optimizer", "adam", "--lr", "0.005", "--no-progress",
                           "--save", model], capsys)
     assert code == 0, err
-    assert "Epoch 0: " in out and f" / {N_TEST}\n" in out and "Epoch 1: " in out
+    assert "Epoch 1: " in out and f" / {N_TEST}\n" in out and "Epoch 2: " in out and "Epoch 0: " not in out
+    assert re.search(r"\(best [\d.]+% at epoch [12]\)", out), out   # epochs counted from 1, as printed above
     final = float(out.split("Test accuracy ")[1].split("%")[0]) / 100
     assert final > 0.5  # 2 epochs on 300 images: far above the 10% of guessing
     assert model.is_file()

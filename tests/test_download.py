@@ -5,15 +5,17 @@ a verified file, or nothing at all (no partial file, no temporary file), with a 
 what went wrong on which mirror and where to put the files by hand.
 """
 import gzip
+import re
 import socket
 
 import numpy as np
+import pooch.downloaders
 import pytest
+from tqdm import tqdm
 
 import nnlib.data as data
 from mnist_fakes import FileServer, fake_hashes, fake_mnist, idx_bytes, serve_gz
 from nnlib.data import DownloadError, download_mnist, load_mnist, read_idx
-from nnlib.progress import ProgressBar
 
 LABELS = "train-labels-idx1-ubyte.gz"
 
@@ -86,12 +88,19 @@ def test_next_mirror_is_tried_after_a_failure(target, contents):
     assert sorted(path.name for path in target.iterdir()) == sorted(contents)
 
 
-def test_progress_bar_speaks_pooch_protocol(target, contents, capsys):
+def test_download_names_the_url_and_shows_poochs_tqdm_bar(target, contents, capsys):
     with FileServer(serve_gz(contents)) as server:
         download_mnist(target, mirrors=[server.url], files={LABELS: fake_hashes(contents)[LABELS]})
-    size = len(gzip.compress(contents[LABELS], mtime=0))
+    size = re.escape(tqdm.format_sizeof(len(gzip.compress(contents[LABELS], mtime=0))))  # e.g. 40.0, 9.91M
     err = capsys.readouterr().err
-    assert f"\rdownloading {LABELS} [{'#' * 30}] {size} B/{size} B\n" in err
+    assert err.startswith(f"downloading {server.url}{LABELS}\n")
+    assert re.search(rf"\r100%\|[^|]+\| {size}/{size} \[\d\d:\d\d<00:00, .*B/s\]\n$", err), err
+
+
+def test_download_without_progress_prints_nothing(target, contents, capsys):
+    with FileServer(serve_gz(contents)) as server:
+        download_mnist(target, mirrors=[server.url], files={LABELS: fake_hashes(contents)[LABELS]}, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 # ----------------------------------------------------------------------------- failures
@@ -164,7 +173,7 @@ def test_interrupt_during_download_leaves_nothing_behind(target, contents, monke
     def interrupt(self, n=1):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ProgressBar, "update", interrupt)  # as if Ctrl-C arrived after the first chunk
+    monkeypatch.setattr(pooch.downloaders.tqdm, "update", interrupt)  # as if Ctrl-C came after the first chunk
     with FileServer(serve_gz(contents)) as server, pytest.raises(KeyboardInterrupt):
         download_mnist(target, mirrors=[server.url], files=fake_hashes(contents))
     assert list(target.iterdir()) == []

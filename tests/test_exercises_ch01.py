@@ -1,175 +1,242 @@
-"""The chapter 01 checkers: correct answers pass, typical mistakes fail with the hint that names them,
-and nothing a student's function does (raise, return None or a list) crashes a checker."""
-import gzip
+"""Chapter 01 checkers: typical wrong answers get the hint that names their mistake, unusual correct
+answers pass, and nothing a student's function does crashes a checker."""
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from exercise_catalogue import MIN_RIGHT, MIN_WRONG, assert_right, assert_wrong
 from nnlib.exercises.ch01 import check_one_hot, check_parse_idx_header, idx_header
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
 
+# -- one_hot -----------------------------------------------------------------------------------
 
-# ---------------------------------------------------------------------------------------------
-# one_hot
-
-
-def one_hot_fancy_indexing(labels, n_classes):
+def one_hot_fancy_index(labels, n_classes):
     Y = np.zeros((len(labels), n_classes))
     Y[np.arange(len(labels)), labels] = 1
     return Y
 
 
 def one_hot_eye(labels, n_classes):
-    return np.eye(n_classes, dtype=int)[labels]
+    return np.eye(n_classes)[labels]
 
 
 def one_hot_loop(labels, n_classes):
-    Y = np.zeros((len(labels), n_classes), dtype=np.float32)
+    Y = np.zeros((len(labels), n_classes), dtype=int)
     for i, label in enumerate(labels):
-        Y[i, label] = 1.0
+        Y[i, label] = 1
     return Y
 
 
-@pytest.mark.parametrize("fn", [one_hot_fancy_indexing, one_hot_eye, one_hot_loop])
-def test_correct_one_hot_passes(fn):
-    result = check_one_hot(fn)
-    assert result.passed, result.message
-    assert result.message == "✓ one_hot: all 5 cases pass"
+def one_hot_comparison(labels, n_classes):
+    return (labels[:, None] == np.arange(n_classes)).astype(np.float32)
 
 
-WRONG_ONE_HOTS = {
-    "off by one (labels - 1)": (lambda labels, k: one_hot_fancy_indexing(labels - 1, k), "off by one"),
-    "n_classes - 1 columns": (
-        lambda labels, k: np.eye(k - 1)[np.minimum(labels, k - 2)], "needs"),
-    "n_classes - 1 columns, crashing": (lambda labels, k: one_hot_fancy_indexing(labels, k - 1), None),
-    "columns from labels.max() + 1": (lambda labels, k: one_hot_fancy_indexing(labels, labels.max() + 1),
-                                      "not labels.max() + 1"),
-    "transposed": (lambda labels, k: one_hot_fancy_indexing(labels, k).T, "transposed"),
-    "squeezes a single label": (lambda labels, k: np.squeeze(one_hot_fancy_indexing(labels, k)), "do not squeeze"),
-    "writes the label, not 1": (lambda labels, k: one_hot_fancy_indexing(labels, k) * labels[:, None],
-                                "not the label itself"),
-    "sets whole columns": (lambda labels, k: _whole_columns(labels, k), "sets whole columns"),
-}
+def transposed(labels, n_classes):
+    return one_hot_fancy_index(labels, n_classes).T
 
 
-def _whole_columns(labels, n_classes):
+def too_few_columns(labels, n_classes):
+    return np.eye(n_classes - 1)[np.minimum(labels, n_classes - 2)]
+
+
+def columns_from_max(labels, n_classes):
+    return np.eye(labels.max() + 1)[labels]
+
+
+def hard_coded_ten(labels, n_classes):
+    return np.eye(10)[labels]
+
+
+def squeezed(labels, n_classes):
+    return np.squeeze(one_hot_fancy_index(labels, n_classes))
+
+
+def off_by_one_down(labels, n_classes):
+    return np.eye(n_classes)[labels - 1]
+
+
+def off_by_one_up(labels, n_classes):
+    return np.eye(n_classes)[(labels + 1) % n_classes]
+
+
+def writes_the_label(labels, n_classes):
+    Y = np.zeros((len(labels), n_classes))
+    Y[np.arange(len(labels)), labels] = labels
+    return Y
+
+
+def whole_columns(labels, n_classes):
     Y = np.zeros((len(labels), n_classes))
     Y[:, labels] = 1
     return Y
 
 
-@pytest.mark.parametrize("name", WRONG_ONE_HOTS)
-def test_typical_wrong_one_hot_fails_with_its_hint(name):
-    fn, hint = WRONG_ONE_HOTS[name]
-    result = check_one_hot(fn)
-    assert not result.passed
-    assert result.message.startswith("✗ one_hot failed on case")
-    if hint is not None:
-        assert hint in result.hint, result.message
+def booleans(labels, n_classes):
+    return labels[:, None] == np.arange(n_classes)
 
 
-def test_one_hot_with_too_few_columns_names_the_index_error():
-    result = check_one_hot(lambda labels, k: one_hot_fancy_indexing(labels, k - 1))
-    assert "raised IndexError" in result.message
-    assert result.case == "labels [3, 0, 9, 1] with 10 classes"
+def list_of_rows(labels, n_classes):
+    return [[1 if c == label else 0 for c in range(n_classes)] for label in labels]
 
 
-def test_one_hot_failure_shows_expected_and_got():
-    result = check_one_hot(WRONG_ONE_HOTS["off by one (labels - 1)"][0])
-    assert "values differ" in result.message and "expected" in result.message and "got" in result.message
+def ones_and_zeros_swapped(labels, n_classes):
+    Y = np.ones((len(labels), n_classes))
+    Y[np.arange(len(labels)), labels] = 0
+    return Y
 
 
-@pytest.mark.parametrize("fn, words", [
-    (lambda labels, k: None, "None (did you forget `return`?)"),
-    (lambda labels, k: one_hot_fancy_indexing(labels, k).tolist(), "got a list"),
-    (lambda labels, k: 1 / 0, "raised ZeroDivisionError"),
-    (lambda labels, k: "one-hot", "got a str"),
-])
-def test_one_hot_checker_reports_instead_of_crashing(fn, words):
-    result = check_one_hot(fn)
-    assert not result.passed
-    assert words in result.message
+def forgets_return(labels, n_classes):
+    Y = np.zeros((len(labels), n_classes))
+    Y[np.arange(len(labels)), labels] = 1
 
 
-def test_not_implemented_one_hot_says_so():
-    def one_hot(labels, n_classes):
-        raise NotImplementedError("fill me in")
-    assert "is not implemented yet" in check_one_hot(one_hot).message
+def swapped_shape_index_error(labels, n_classes):
+    Y = np.zeros((n_classes, len(labels)))
+    Y[np.arange(len(labels)), labels] = 1
+    return Y
 
 
-def test_one_hot_checker_does_not_let_inplace_changes_leak():
-    def destructive(labels, n_classes):
-        labels -= 1  # corrupts its own copy only
-        return one_hot_fancy_indexing(labels + 1, n_classes)
-    assert check_one_hot(destructive).passed
+ONE_HOT_WRONG = [
+    (transposed, "transposed"),
+    (too_few_columns, "not 9"),
+    (columns_from_max, "not labels.max() + 1"),
+    (hard_coded_ten, "10 is only MNIST's value"),
+    (squeezed, "do not squeeze"),
+    (off_by_one_down, "not column k - 1"),
+    (off_by_one_up, "not column k + 1"),
+    (writes_the_label, "not the label itself"),
+    (whole_columns, "sets whole columns"),
+    (booleans, "True/False"),
+    (list_of_rows, "not a list"),
+    (ones_and_zeros_swapped, "start from np.zeros"),
+    (forgets_return, "returned None"),
+    (swapped_shape_index_error, "out of bounds"),
+]
+ONE_HOT_RIGHT = [one_hot_fancy_index, one_hot_eye, one_hot_loop, one_hot_comparison]
 
 
-# ---------------------------------------------------------------------------------------------
-# parse_idx_header
+@pytest.mark.parametrize("wrong, phrase", ONE_HOT_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_one_hot_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_one_hot, wrong, phrase)
 
 
-def header_from_bytes(raw):
-    magic = int.from_bytes(raw[:4], "big")
-    return magic, struct.unpack(f">{raw[3]}I", raw[4:4 + 4 * raw[3]])
+@pytest.mark.parametrize("right", ONE_HOT_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_one_hot_passes(right):
+    assert_right(check_one_hot, right)
 
 
-def header_little_endian(raw):
-    return int.from_bytes(raw[:4], "little"), struct.unpack(f"<{raw[3]}I", raw[4:4 + 4 * raw[3]])
+# -- parse_idx_header --------------------------------------------------------------------------
+
+def header_from_bytes(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "big")
+    return magic, tuple(int.from_bytes(raw_bytes[4 + 4 * i: 8 + 4 * i], "big") for i in range(raw_bytes[3]))
 
 
-def header_assumes_three_dimensions(raw):
-    return int.from_bytes(raw[:4], "big"), struct.unpack(">3I", raw[4:16])
+def header_struct(raw_bytes):
+    n_dims = raw_bytes[3]
+    magic, *shape = struct.unpack(f">{1 + n_dims}I", raw_bytes[:4 + 4 * n_dims])
+    return magic, tuple(shape)
 
 
-def header_shape_as_list(raw):
-    magic, shape = header_from_bytes(raw)
+def header_frombuffer(raw_bytes):
+    words = np.frombuffer(raw_bytes, dtype=">u4", count=1 + raw_bytes[3])
+    return int(words[0]), tuple(int(w) for w in words[1:])
+
+
+def little_endian(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "little")
+    return magic, tuple(int.from_bytes(raw_bytes[4 + 4 * i: 8 + 4 * i], "little") for i in range(raw_bytes[3]))
+
+
+def assumes_three_dims(raw_bytes):
+    return header_from_bytes(raw_bytes)[0], tuple(int.from_bytes(raw_bytes[4 + 4 * i: 8 + 4 * i], "big")
+                                                  for i in range(3))
+
+
+def sizes_from_byte_zero(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "big")
+    return magic, tuple(int.from_bytes(raw_bytes[4 * i: 4 + 4 * i], "big") for i in range(raw_bytes[3]))
+
+
+def shape_as_list(raw_bytes):
+    magic, shape = header_from_bytes(raw_bytes)
     return magic, list(shape)
 
 
-def header_sizes_from_byte_zero(raw):
-    return int.from_bytes(raw[:4], "big"), struct.unpack(f">{raw[3]}I", raw[0:4 * raw[3]])
+def pair_as_list(raw_bytes):
+    return list(header_from_bytes(raw_bytes))
 
 
-def header_as_list(raw):
-    return list(header_from_bytes(raw))
+def swapped_pair(raw_bytes):
+    magic, shape = header_from_bytes(raw_bytes)
+    return shape, magic
 
 
-def test_correct_header_parser_passes():
-    result = check_parse_idx_header(header_from_bytes)
-    assert result.passed, result.message
+def magic_as_bytes(raw_bytes):
+    return raw_bytes[0:4], header_from_bytes(raw_bytes)[1]
 
 
-def test_the_checker_cases_match_the_real_mnist_files():
-    with gzip.open(DATA / "train-images-idx3-ubyte.gz") as images:
-        assert images.read(16) == idx_header(0x00000803, (60000, 28, 28))
-    with gzip.open(DATA / "train-labels-idx1-ubyte.gz") as labels:
-        assert labels.read(8) == idx_header(0x00000801, (60000,))
-    assert header_from_bytes(idx_header(0x00000801, (60000,), b"payload")) == (2049, (60000,))
+def magic_is_byte_two(raw_bytes):
+    return raw_bytes[2], header_from_bytes(raw_bytes)[1]
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (header_little_endian, "big-endian"),
-    (header_assumes_three_dimensions, "byte 3"),
-    (header_shape_as_list, "as a tuple"),
-    (header_sizes_from_byte_zero, "start at byte 4"),
-    (header_as_list, "not a list"),
-    (lambda raw: (raw[3], header_from_bytes(raw)[1]), "first 4 bytes"),
-])
-def test_typical_wrong_header_parser_fails_with_its_hint(fn, hint):
-    result = check_parse_idx_header(fn)
-    assert not result.passed
-    assert hint in result.hint, result.message
+def dims_from_byte_two(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "big")
+    return magic, tuple(int.from_bytes(raw_bytes[4 + 4 * i: 8 + 4 * i], "big") for i in range(raw_bytes[2]))
 
 
-@pytest.mark.parametrize("fn, words", [
-    (lambda raw: None, "None"),
-    (lambda raw: raw[99], "raised IndexError"),
-    (lambda raw: 2051, "expected a tuple of 2 items, got a int"),
-])
-def test_header_checker_reports_instead_of_crashing(fn, words):
-    result = check_parse_idx_header(fn)
-    assert not result.passed
-    assert words in result.message
+def two_byte_sizes(raw_bytes):
+    magic = int.from_bytes(raw_bytes[0:4], "big")
+    return magic, tuple(int.from_bytes(raw_bytes[6 + 4 * i: 8 + 4 * i], "big") for i in range(raw_bytes[3]))
+
+
+def returns_the_string(raw_bytes):
+    return str(header_from_bytes(raw_bytes))
+
+
+def returns_bytes(raw_bytes):
+    return raw_bytes[:8]
+
+
+HEADER_WRONG = [
+    (little_endian, "big-endian"),
+    (assumes_three_dims, "instead of assuming 3"),
+    (sizes_from_byte_zero, "start at byte 4"),
+    (shape_as_list, "not a list: tuple(sizes)"),
+    (pair_as_list, "not a list: `return magic, shape`"),
+    (swapped_pair, "the order is (magic, shape)"),
+    (magic_as_bytes, "must be an int"),
+    (magic_is_byte_two, "not a single byte"),
+    (dims_from_byte_two, "byte 2 is the type code"),
+    (two_byte_sizes, "4 bytes long, not 2"),
+    (returns_the_string, "return a pair"),
+    (returns_bytes, "return a pair"),
+]
+HEADER_RIGHT = [header_from_bytes, header_struct, header_frombuffer]
+
+
+@pytest.mark.parametrize("wrong, phrase", HEADER_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_parse_idx_header_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_parse_idx_header, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", HEADER_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_parse_idx_header_passes(right):
+    assert_right(check_parse_idx_header, right)
+
+
+def test_catalogue_is_broad_enough():
+    for wrong, right in [(ONE_HOT_WRONG, ONE_HOT_RIGHT), (HEADER_WRONG, HEADER_RIGHT)]:
+        assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+def test_idx_header_helper_builds_big_endian_bytes():
+    assert idx_header(0x803, (2, 3)) == bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3])
+
+
+def test_report_shows_expected_and_got_with_dtype():
+    message = check_one_hot(off_by_one_down).message
+    assert "expected shape (4, 10), dtype float64: [0, 0, 0, 1" in message
+    assert "got      shape (4, 10), dtype float64" in message
+    assert 'hint("one_hot", 1)' in message

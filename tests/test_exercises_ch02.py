@@ -1,132 +1,242 @@
-"""The chapter 02 checkers: correct answers pass, typical mistakes fail with the hint that names them,
-and nothing a student's function does (raise, overflow, return None or a list) crashes a checker."""
+"""Chapter 02 checkers: typical wrong answers get the hint that names their mistake, unusual correct
+answers pass, and nothing a student's function does crashes a checker."""
 import math
 import warnings
 
 import numpy as np
 import pytest
 
+from exercise_catalogue import MIN_RIGHT, MIN_WRONG, as_float32, assert_right, assert_wrong
 from nnlib.exercises.ch02 import check_dense_forward, check_sigmoid
 
-# ---------------------------------------------------------------------------------------------
-# sigmoid
 
+# -- sigmoid -----------------------------------------------------------------------------------
 
-def sigmoid_stable_where(z):
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(-np.abs(z))  # never overflows: the exponent is <= 0
+def sigmoid_stable(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def sigmoid_tanh(z):
-    return 0.5 * (1 + np.tanh(0.5 * z))
+def sigmoid_masks(z):
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    positive = z >= 0
+    out[positive] = 1 / (1 + np.exp(-z[positive]))
+    e = np.exp(z[~positive])
+    out[~positive] = e / (1 + e)
+    return out
 
 
-@pytest.mark.parametrize("fn", [sigmoid_stable_where, sigmoid_tanh])
-def test_correct_sigmoid_passes(fn):
-    result = check_sigmoid(fn)
-    assert result.passed, result.message
-    assert result.message == "✓ sigmoid: all 5 cases pass"
+def sigmoid_loop(z):
+    z = np.asarray(z, dtype=float)
+    flat = [1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)) for x in z.ravel()]
+    return np.array(flat).reshape(z.shape)
 
 
-def test_naive_sigmoid_fails_on_overflow_and_says_why():
-    result = check_sigmoid(lambda z: 1 / (1 + np.exp(-z)))
-    assert not result.passed
-    assert result.case.startswith("large negative z")
-    assert "FloatingPointError" in result.message and "overflow" in result.message
-    assert "e^-z overflows" in result.hint
+def sigmoid_clipped(z):
+    return 1 / (1 + np.exp(-np.clip(z, -500, 500)))
 
 
-def test_the_checker_leaves_numpy_error_settings_as_they_were():
-    before = np.geterr()
-    check_sigmoid(lambda z: 1 / (1 + np.exp(-z)))
-    assert np.geterr() == before
+def textbook(z):
+    return 1 / (1 + np.exp(-z))
 
 
-def test_naive_sigmoid_fails_without_emitting_a_warning():
+def minus_sign_missing(z):
+    return sigmoid_stable(-np.asarray(z, dtype=float))
+
+
+def exp_alone(z):
+    return np.exp(-np.clip(z, -700, 700))
+
+
+def where_both_branches(z):
+    z = np.asarray(z, dtype=float)
+    return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+
+
+def math_exp(z):
+    return 1 / (1 + math.exp(-z))
+
+
+def integer_output(z):
+    z = np.asarray(z)
+    out = np.zeros_like(z)
+    positive = z >= 0
+    out[positive] = 1 / (1 + np.exp(-z[positive]))
+    out[~positive] = np.exp(z[~positive]) / (1 + np.exp(z[~positive]))
+    return out
+
+
+def changes_its_input(z):
+    z = np.asarray(z, dtype=float)          # no copy: for a float array this is the caller's array
+    np.clip(z, -500, 500, out=z)            # clamps the caller's values in place
+    return 1 / (1 + np.exp(-z))
+
+
+def list_comprehension(z):
+    return [1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)) for x in np.ravel(z)]
+
+
+def indexes_a_number(z):
+    out = np.zeros(np.shape(z))
+    out[z >= 0] = 1 / (1 + np.exp(-z[z >= 0]))
+    out[z < 0] = np.exp(z[z < 0]) / (1 + np.exp(z[z < 0]))
+    return out
+
+
+def tanh_without_half(z):
+    return (1 + np.tanh(z)) / 2
+
+
+def the_derivative(z):
+    s = sigmoid_stable(z)
+    return s * (1 - s)
+
+
+def forgets_the_one(z):
+    return 1 / np.exp(-np.clip(z, -700, 700))
+
+
+SIGMOID_WRONG = [
+    (textbook, "e^-z overflows for large negative z"),
+    (minus_sign_missing, "needs a minus sign"),
+    (exp_alone, "that is e^-z alone"),
+    (where_both_branches, "computes both a and b"),
+    (math_exp, "math.exp works on one number"),
+    (integer_output, "integer dtype"),
+    (changes_its_input, "instead of changing z"),
+    (list_comprehension, "not a list"),
+    (indexes_a_number, "single number"),
+    (tanh_without_half, "half of z"),
+    (the_derivative, "asks for sigma(z) itself"),
+    (forgets_the_one, "do not forget the 1 +"),
+]
+SIGMOID_RIGHT = [sigmoid_stable, sigmoid_masks, sigmoid_loop, sigmoid_clipped, as_float32(sigmoid_stable)]
+
+
+@pytest.mark.parametrize("wrong, phrase", SIGMOID_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_sigmoid_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_sigmoid, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", SIGMOID_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_sigmoid_passes(right):
+    assert_right(check_sigmoid, right)
+
+
+def test_overflow_is_reported_without_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert not check_sigmoid(lambda z: 1 / (1 + np.exp(-z))).passed
+        result = check_sigmoid(textbook)
+    assert "FloatingPointError: overflow encountered in exp" in result.message
+    assert "at line " in result.message and "return 1 / (1 + np.exp(-z))" in result.message
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda z: 1 / (1 + np.exp(z)), "the exponent needs a minus sign"),
-    (lambda z: np.exp(-z), "that is e^-z alone"),
-    (lambda z: math.exp(-z) / (1 + math.exp(-z)), "np.exp works element-wise"),
-    (lambda z: np.exp(z) / (1 + np.exp(z)), "e^z overflows for large positive z"),
-    (lambda z: [1 / (1 + math.exp(-v)) for v in np.ravel(z)], "not a list"),
-    (lambda z: sigmoid_tanh(np.ravel(z)), "same shape as z"),
-])
-def test_typical_wrong_sigmoid_fails_with_its_hint(fn, hint):
-    result = check_sigmoid(fn)
-    assert not result.passed
-    assert hint in result.hint, result.message
+# -- dense_forward -----------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize("fn, words", [
-    (lambda z: None, "None (did you forget `return`?)"),
-    (lambda z: sigmoid_tanh(z).tolist() if np.ndim(z) else 0.5, "got a list"),
-    (lambda z: {}["key"], "raised KeyError"),
-])
-def test_sigmoid_checker_reports_instead_of_crashing(fn, words):
-    result = check_sigmoid(fn)
-    assert not result.passed
-    assert words in result.message
-
-
-# ---------------------------------------------------------------------------------------------
-# dense_forward
-
-
-def dense_matmul(X, W, b):
+def dense_right(X, W, b):
     return X @ W + b
 
 
-def dense_loops(X, W, b):
-    Z = np.empty((X.shape[0], W.shape[1]))
+def dense_einsum(X, W, b):
+    return np.einsum("mi,io->mo", X, W) + b
+
+
+def dense_loop(X, W, b):
+    Z = np.zeros((X.shape[0], W.shape[1]))
     for i in range(X.shape[0]):
         for j in range(W.shape[1]):
-            Z[i, j] = sum(X[i, k] * W[k, j] for k in range(W.shape[0])) + b[j]
+            Z[i, j] = sum(X[i, k] * W[k, j] for k in range(X.shape[1])) + b[j]
     return Z
 
 
-@pytest.mark.parametrize("fn", [dense_matmul, dense_loops, lambda X, W, b: np.dot(X, W) + b])
-def test_correct_dense_forward_passes(fn):
-    result = check_dense_forward(fn)
-    assert result.passed, result.message
-    assert result.message == "✓ dense_forward: all 4 cases pass"
+def dense_dot_transposes(X, W, b):
+    return (W.T @ X.T).T + b[None, :]
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda X, W, b: W @ X + b, "batch first"),
-    (lambda X, W, b: X @ W.T + b, "not X @ W.T"),
-    (lambda X, W, b: X @ W, "you forgot the bias"),
-    (lambda X, W, b: (X @ W).T + b, "do not transpose"),
-    (lambda X, W, b: X @ W + b[:, None], "do not reshape it to a column"),
-    (lambda X, W, b: X * W + b, "* multiplies element by element"),
-    (lambda X, W, b: (X @ W + b, (X, W)), "return only Z"),
-    (lambda X, W, b: (X @ W + b).tolist(), "not a list"),
-])
-def test_typical_wrong_dense_forward_fails_with_its_hint(fn, hint):
-    result = check_dense_forward(fn)
-    assert not result.passed
-    assert hint in result.hint, result.message
+def w_at_x(X, W, b):
+    return W @ X + b
 
 
-def test_w_times_x_on_non_square_shapes_names_the_shape_rule():
-    # With square shapes W @ X runs and gives wrong numbers; from case 2 on it cannot even run.
-    result = check_dense_forward(lambda X, W, b: X @ W + b if X.shape[0] == 2 else W @ X + b)
-    assert result.case == "4 examples, 3 inputs, 2 outputs"
-    assert "raised ValueError" in result.message
-    assert "X is (m, n_in) and W is (n_in, n_out)" in result.hint
+def w_transposed(X, W, b):
+    return X @ W.T + b
 
 
-@pytest.mark.parametrize("fn, words", [
-    (lambda X, W, b: None, "None (did you forget `return`?)"),
-    (lambda X, W, b: np.zeros(3), "expected shape"),
-    (lambda X, W, b: X.undefined, "raised AttributeError"),
-])
-def test_dense_checker_reports_instead_of_crashing(fn, words):
-    result = check_dense_forward(fn)
-    assert not result.passed
-    assert words in result.message
+def no_bias(X, W, b):
+    return X @ W
+
+
+def minus_bias(X, W, b):
+    return X @ W - b
+
+
+def z_transposed(X, W, b):
+    return (X @ W + b).T
+
+
+def elementwise(X, W, b):
+    return X * W + b
+
+
+def bias_column(X, W, b):
+    return X @ W + b[:, None]
+
+
+def with_cache(X, W, b):
+    return X @ W + b, (X, W)
+
+
+def as_list(X, W, b):
+    return (X @ W + b).tolist()
+
+
+def bias_summed(X, W, b):
+    return X @ W + b.sum()
+
+
+def forgets_return(X, W, b):
+    Z = X @ W + b  # noqa: F841
+
+
+def returns_a_string(X, W, b):
+    return f"Z = {X @ W + b}"
+
+
+DENSE_WRONG = [
+    (w_at_x, "column convention"),
+    (w_transposed, "not X @ W.T"),
+    (no_bias, "you forgot the bias"),
+    (minus_bias, "not subtracted"),
+    (z_transposed, "do not transpose it"),
+    (elementwise, "* multiplies element by element"),
+    (bias_column, "do not reshape it to a column"),
+    (with_cache, "return only Z"),
+    (as_list, "not a list"),
+    (bias_summed, "not its sum"),
+    (forgets_return, "returned None"),
+    (returns_a_string, "has shape (m, n_out)"),
+]
+DENSE_RIGHT = [dense_right, dense_einsum, dense_loop, dense_dot_transposes]
+
+
+@pytest.mark.parametrize("wrong, phrase", DENSE_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_dense_forward_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_dense_forward, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", DENSE_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_dense_forward_passes(right):
+    assert_right(check_dense_forward, right)
+
+
+def test_catalogue_is_broad_enough():
+    for wrong, right in [(SIGMOID_WRONG, SIGMOID_RIGHT), (DENSE_WRONG, DENSE_RIGHT)]:
+        assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+@pytest.mark.parametrize("value", ["0.5", b"\x00", None, (1, 2), [0.5], {"z": 1}, 0.5, True])
+def test_odd_return_values_never_crash(value):
+    for check in (check_sigmoid, check_dense_forward):
+        result = check(lambda *args: value)
+        assert not result.passed and "got" in result.message

@@ -1,115 +1,367 @@
-"""The chapter 03 checkers accept correct code and name the typical mistakes, without ever crashing."""
+"""Chapter 03 checkers: typical wrong answers get the hint that names their mistake, unusual correct
+answers pass; the capstone's checker compares with numerical gradients and with nnlib's Network."""
 import numpy as np
 import pytest
 
-from nnlib.activations import sigmoid
-from nnlib.exercises.ch03 import check_dense_backward, check_sigmoid_prime
+from exercise_catalogue import MIN_RIGHT, MIN_WRONG, assert_right, assert_wrong
+from nnlib import sigmoid, sigmoid_prime
+from nnlib.exercises.ch03 import check_backprop, check_dense_backward, check_sigmoid_prime
 
 
 # -- sigmoid_prime -----------------------------------------------------------------------------
 
-def good_sigmoid_prime(z):
+def prime_right(z):
     s = sigmoid(z)
     return s * (1 - s)
 
 
-def test_sigmoid_prime_correct_passes():
-    result = check_sigmoid_prime(good_sigmoid_prime)
-    assert result.passed and str(result).startswith("✓ sigmoid_prime: all 4 cases pass")
+def prime_tanh(z):
+    return 0.25 * (1 - np.tanh(np.asarray(z, dtype=float) / 2) ** 2)
 
 
-def test_sigmoid_prime_with_plain_exp_also_passes():
-    def with_exp(z):
-        with np.errstate(over="ignore"):
-            s = 1 / (1 + np.exp(-z))
-        return s * (1 - s)
-    assert check_sigmoid_prime(with_exp).passed
+def prime_symmetric_exp(z):
+    e = np.exp(-np.abs(np.asarray(z, dtype=float)))
+    return e / (1 + e) ** 2
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda z: sigmoid(z) * (1 - z), "both factors need sigma"),
-    (lambda z: z * (1 - z), "a = sigma(z)"),
-    (lambda z: good_sigmoid_prime(sigmoid(z)), "at sigma(z) instead of at z"),
-    (lambda z: sigmoid(z), "returned sigma(z) itself"),
-    (lambda z: 1 - sigmoid(z) ** 2, "tanh"),
-    (lambda z: np.sum(good_sigmoid_prime(z)), "element-wise"),
-    (lambda z: None, "NumPy array"),
-])
-def test_sigmoid_prime_mistakes_are_named(wrong, hint):
-    result = check_sigmoid_prime(wrong)
-    assert not result.passed
-    assert hint in result.hint, result.message
-    assert hint in str(result)
+def prime_loop(z):
+    z = np.asarray(z, dtype=float)
+    return np.array([float(sigmoid(x) * (1 - sigmoid(x))) for x in z.ravel()]).reshape(z.shape)
 
 
-def test_sigmoid_prime_exception_and_not_implemented_are_reported():
-    def raises(z):
-        raise KeyError("oops")
+def s_times_one_minus_z(z):
+    return sigmoid(z) * (1 - z)
 
-    def todo(z):
-        raise NotImplementedError("compute sigma'(z)")
-    assert "raised KeyError" in str(check_sigmoid_prime(raises))
-    assert "not implemented yet" in str(check_sigmoid_prime(todo))
+
+def z_times_one_minus_z(z):
+    return z * (1 - z)
+
+
+def prime_of_sigma(z):
+    return sigmoid_prime(sigmoid(z))
+
+
+def sigma_itself(z):
+    return sigmoid(z)
+
+
+def tanh_derivative(z):
+    return 1 - sigmoid(z) ** 2
+
+
+def textbook_exp(z):
+    return np.exp(-z) / (1 + np.exp(-z)) ** 2
+
+
+def sign_flipped(z):
+    s = sigmoid(z)
+    return -s * (1 - s)
+
+
+def one_plus(z):
+    s = sigmoid(z)
+    return s * (1 + s)
+
+
+def integer_scratch(z):
+    z = np.asarray(z)
+    out = np.zeros_like(z)
+    out[...] = sigmoid(z) * (1 - sigmoid(z))
+    return out
+
+
+def overwrites_z(z):
+    z[...] = sigmoid(z)
+    return z * (1 - z)
+
+
+def as_list(z):
+    return [float(x) for x in np.ravel(prime_right(z))]
+
+
+def summed(z):
+    return prime_right(z).sum(axis=-1)
+
+
+PRIME_WRONG = [
+    (s_times_one_minus_z, "sigma(z) * (1 - z)"),
+    (z_times_one_minus_z, "a = z"),
+    (prime_of_sigma, "at sigma(z) instead of at z"),
+    (sigma_itself, "you returned sigma(z) itself"),
+    (tanh_derivative, "derivative of tanh"),
+    (textbook_exp, "e^-z overflows"),
+    (sign_flipped, "the sign is flipped"),
+    (one_plus, "one MINUS sigma"),
+    (integer_scratch, "integer dtype"),
+    (overwrites_z, "instead of changing z"),
+    (as_list, "return a NumPy array"),
+    (summed, "one value per entry of z"),
+]
+PRIME_RIGHT = [prime_right, prime_tanh, prime_symmetric_exp, prime_loop]
+
+
+@pytest.mark.parametrize("wrong, phrase", PRIME_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_sigmoid_prime_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_sigmoid_prime, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", PRIME_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_sigmoid_prime_passes(right):
+    assert_right(check_sigmoid_prime, right)
 
 
 # -- dense_backward ----------------------------------------------------------------------------
 
-def good_dense_backward(dZ, cache):
+def backward_right(dZ, cache):
     X, W = cache
     return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
 
 
-def test_dense_backward_correct_passes():
-    result = check_dense_backward(good_dense_backward)
-    assert result.passed and str(result) == "✓ dense_backward: all 5 cases pass"
+def backward_einsum(dZ, cache):
+    X, W = cache
+    return np.einsum("mo,io->mi", dZ, W), np.einsum("mi,mo->io", X, dZ), np.einsum("mo->o", dZ)
 
 
-def _variant(dX=None, dW=None, db=None):
-    def student(dZ, cache):
-        X, W = cache
-        good = good_dense_backward(dZ, cache)
-        return (dX(dZ, X, W) if dX else good[0], dW(dZ, X, W) if dW else good[1], db(dZ, X, W) if db else good[2])
+def backward_per_example(dZ, cache):
+    X, W = cache
+    dW = sum(np.outer(x, d) for x, d in zip(X, dZ))
+    db = sum(dZ)
+    return np.stack([W @ d for d in dZ]), dW, db
+
+
+def db_not_summed(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ, dZ
+
+
+def db_keepdims(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0, keepdims=True)
+
+
+def db_wrong_axis(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=1)
+
+
+def db_mean(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ, dZ.mean(axis=0)
+
+
+def dW_transposed(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, dZ.T @ X, dZ.sum(axis=0)
+
+
+def dW_over_m(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ / len(dZ), dZ.sum(axis=0)
+
+
+def dX_without_transpose(dZ, cache):
+    X, W = cache
+    return dZ @ W, X.T @ dZ, dZ.sum(axis=0)
+
+
+def dX_over_m(dZ, cache):
+    X, W = cache
+    return dZ @ W.T / len(dZ), X.T @ dZ, dZ.sum(axis=0)
+
+
+def order_swapped(dZ, cache):
+    X, W = cache
+    return X.T @ dZ, dZ @ W.T, dZ.sum(axis=0)
+
+
+def as_list(dZ, cache):
+    return list(backward_right(dZ, cache))
+
+
+def db_summed_everything(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X.T @ dZ, dZ.sum()
+
+
+def dW_wrong_product(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, X @ dZ, dZ.sum(axis=0)
+
+
+def updates_W(dZ, cache):
+    X, W = cache
+    return dZ @ W.T, W - X.T @ dZ, dZ.sum(axis=0)
+
+
+def dX_sign(dZ, cache):
+    X, W = cache
+    return -(dZ @ W.T), X.T @ dZ, dZ.sum(axis=0)
+
+
+def scales_dZ_in_place(dZ, cache):
+    X, W = cache
+    dZ *= 1.0 / len(dZ) * len(dZ) + 1e-3   # "normalizes" the caller's dZ in place
+    return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
+
+
+def forgets_return(dZ, cache):
+    X, W = cache
+    dX, dW, db = dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)  # noqa: F841
+
+
+BACKWARD_WRONG = [
+    (db_not_summed, "summed over the batch"),
+    (db_keepdims, "without keepdims"),
+    (db_wrong_axis, "wrong axis"),
+    (db_mean, "just sum"),
+    (dW_transposed, "dW is transposed"),
+    (dW_over_m, "dW is divided by m"),
+    (dX_without_transpose, "W transposed"),
+    (dX_over_m, "dX is divided by m"),
+    (order_swapped, "the order is (dX, dW, db)"),
+    (as_list, "not a list"),
+    (db_summed_everything, "sum over the rows only"),
+    (dW_wrong_product, "mismatched sizes"),
+    (updates_W, "the optimizer's job"),
+    (dX_sign, "wrong sign"),
+    (scales_dZ_in_place, "instead of changing dZ"),
+    (forgets_return, "returned None"),
+]
+BACKWARD_RIGHT = [backward_right, backward_einsum, backward_per_example]
+
+
+@pytest.mark.parametrize("wrong, phrase", BACKWARD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_dense_backward_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_dense_backward, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", BACKWARD_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_dense_backward_passes(right):
+    assert_right(check_dense_backward, right)
+
+
+# -- the capstone: backprop through L layers -----------------------------------------------------
+
+def backprop(weights, biases, X, Y, *, mean=True, prime_at_a=False, hidden_prime=True, output_prime=True,
+             sign=1.0, transpose=True, reverse=False, sum_db=True, dW_T=False, layers=None):
+    """A student's backprop; each keyword makes one classic mistake."""
+    zs, activations = [], [X]
+    for W, b in zip(weights, biases):
+        zs.append(activations[-1] @ W + b)
+        activations.append(sigmoid(zs[-1]))
+
+    def prime(l):
+        return sigmoid_prime(activations[l + 1]) if prime_at_a else sigmoid_prime(zs[l])
+
+    L = len(weights) if layers is None else layers
+    delta = sign * (activations[-1] - Y) / (len(X) if mean else 1)
+    if output_prime:
+        delta = delta * prime(len(weights) - 1)
+    dWs, dbs = [], []
+    for l in range(len(weights) - 1, len(weights) - 1 - L, -1):
+        dWs.insert(0, delta.T @ activations[l] if dW_T else activations[l].T @ delta)
+        dbs.insert(0, delta.sum(axis=0) if sum_db else delta)
+        if l > 0:
+            delta = delta @ (weights[l].T if transpose else weights[l])
+            if hidden_prime:
+                delta = delta * prime(l - 1)
+    return (dWs[::-1], dbs[::-1]) if reverse else (dWs, dbs)
+
+
+def variant(name, **mistake):
+    def student(weights, biases, X, Y):
+        return backprop(weights, biases, X, Y, **mistake)
+    student.__name__ = name
     return student
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (_variant(dW=lambda dZ, X, W: dZ.T @ X), "dW is transposed"),
-    (_variant(dW=lambda dZ, X, W: X.T @ dZ / len(dZ)), "dW is divided by m"),
-    (_variant(db=lambda dZ, X, W: dZ), "db must be summed over the batch"),
-    (_variant(db=lambda dZ, X, W: dZ.sum(axis=1)), "summed over the wrong axis"),
-    (_variant(db=lambda dZ, X, W: dZ.sum(axis=0, keepdims=True)), "db should be 1-D"),
-    (_variant(db=lambda dZ, X, W: dZ.mean(axis=0)), "db is the mean"),
-    (_variant(dX=lambda dZ, X, W: dZ @ W), "dX = dZ @ W.T"),
-    (_variant(dX=lambda dZ, X, W: dZ @ W.T / len(dZ)), "dX is divided by m"),
-    (lambda dZ, cache: list(good_dense_backward(dZ, cache)), "not a list"),
-    (lambda dZ, cache: None, "as a tuple"),
-    (lambda dZ, cache: good_dense_backward(dZ, cache)[1:], "exactly three arrays"),
-    (lambda dZ, cache: (good_dense_backward(dZ, cache)[1], good_dense_backward(dZ, cache)[0],
-                        good_dense_backward(dZ, cache)[2]), "the order is (dX, dW, db)"),
-])
-def test_dense_backward_mistakes_are_named(wrong, hint):
-    result = check_dense_backward(wrong)
-    assert not result.passed
-    assert result.hint is not None and hint in result.hint, result.message
+def backprop_recursive(weights, biases, X, Y):
+    """Correct, written recursively: each call handles one layer and returns the delta below it."""
+    def layer(l, a):
+        z = a @ weights[l] + biases[l]
+        out = sigmoid(z)
+        if l == len(weights) - 1:
+            delta = (out - Y) / len(X) * sigmoid_prime(z)
+            dWs, dbs = [], []
+        else:
+            delta_above, dWs, dbs = layer(l + 1, out)
+            delta = (delta_above @ weights[l + 1].T) * sigmoid_prime(z)
+        return delta, [a.T @ delta] + dWs, [delta.sum(axis=0)] + dbs
+    _, dWs, dbs = layer(0, X)
+    return dWs, dbs
 
 
-def test_dense_backward_wrong_shape_and_exceptions_are_reported_not_raised():
-    def raises(dZ, cache):
-        X, W = cache
-        return dZ @ X, None, None  # a shape error inside the student's code
+def backprop_einsum_a_form(weights, biases, X, Y):
+    """Correct, with einsum and sigma' written as a (1 - a)."""
+    activations = [X]
+    for W, b in zip(weights, biases):
+        activations.append(sigmoid(activations[-1] @ W + b))
+    a = activations[-1]
+    delta = (a - Y) * a * (1 - a) / X.shape[0]
+    dWs, dbs = [None] * len(weights), [None] * len(weights)
+    for l in reversed(range(len(weights))):
+        dWs[l] = np.einsum("mi,mo->io", activations[l], delta)
+        dbs[l] = np.einsum("mo->o", delta)
+        a_below = activations[l]
+        delta = np.einsum("mo,io->mi", delta, weights[l]) * a_below * (1 - a_below)
+    return tuple(dWs), tuple(dbs)
 
-    def wrong_shape(dZ, cache):
-        X, W = cache
-        return dZ @ W.T, (X.T @ dZ)[:, :1], dZ.sum(axis=0)
-    assert "raised ValueError" in str(check_dense_backward(raises))
-    message = str(check_dense_backward(wrong_shape))
-    assert "✗ dense_backward" in message and "expected shape" in message
+
+def only_two_layers(weights, biases, X, Y):
+    a1 = sigmoid(X @ weights[0] + biases[0])
+    z2 = a1 @ weights[-1] + biases[-1]
+    delta2 = (sigmoid(z2) - Y) / len(X) * sigmoid_prime(z2)
+    delta1 = (delta2 @ weights[-1].T) * sigmoid_prime(X @ weights[0] + biases[0])
+    return [X.T @ delta1, a1.T @ delta2], [delta1.sum(axis=0), delta2.sum(axis=0)]
 
 
-def test_the_checker_does_not_let_in_place_changes_leak():
-    def scribbles(dZ, cache):
-        X, W = cache
-        W *= 0  # a student bug that changes the cache; the next case must still be fair
-        return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0)
-    result = check_dense_backward(scribbles)
-    assert not result.passed and "4 examples, square layer" in result.case
+def updates_the_weights(weights, biases, X, Y):
+    dWs, dbs = backprop(weights, biases, X, Y)
+    for W, dW in zip(weights, dWs):
+        W -= 0.1 * dW
+    return dWs, dbs
+
+
+def returns_flat_list(weights, biases, X, Y):
+    dWs, dbs = backprop(weights, biases, X, Y)
+    return [g for pair in zip(dWs, dbs) for g in pair]
+
+
+BACKPROP_WRONG = [
+    (variant("no_mean", mean=False), "m times too large"),
+    (variant("sign_flipped", sign=-1.0), "wrong sign"),
+    (variant("prime_at_a", prime_at_a=True), "evaluated at the activation a"),
+    (variant("no_hidden_prime", hidden_prime=False), "hidden layers miss their sigma'(z)"),
+    (variant("no_output_prime", output_prime=False), "output layer misses sigma'(z^(L))"),
+    (variant("W_not_transposed", transpose=False), "TRANSPOSED"),
+    (variant("dW_transposed", dW_T=True), "dW^(l) is transposed"),
+    (variant("reversed_lists", reverse=True), "reverse order"),
+    (variant("db_not_summed", sum_db=False), "summed over the batch rows"),
+    (variant("stops_one_layer_early", layers=None if False else 1), "loop over every layer"),
+    (only_two_layers, "instead of a fixed number of steps"),
+    (updates_the_weights, "backprop only computes gradients"),
+    (returns_flat_list, "return two lists"),
+]
+BACKPROP_RIGHT = [variant("loop", ), backprop_recursive, backprop_einsum_a_form]
+
+
+@pytest.mark.parametrize("wrong, phrase", BACKPROP_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_backprop_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_backprop, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", BACKPROP_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_backprop_passes(right):
+    result = assert_right(check_backprop, right)
+    assert "gradient check agrees" in result.message
+
+
+def test_backprop_report_gives_the_gradient_check_verdict():
+    message = check_backprop(variant("no_mean", mean=False)).message
+    assert "gradient check: relative error" in message and "numerical gradient" in message
+
+
+def test_catalogue_is_broad_enough():
+    for wrong, right in [(PRIME_WRONG, PRIME_RIGHT), (BACKWARD_WRONG, BACKWARD_RIGHT),
+                         (BACKPROP_WRONG, BACKPROP_RIGHT)]:
+        assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT

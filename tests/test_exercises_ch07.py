@@ -1,162 +1,203 @@
-"""Chapter 07 checkers: a correct step passes; each typical mistake fails with the hint that names it;
-whatever a student's function does (raise, return None, a list, a wrong shape) is reported, never a crash."""
+"""Chapter 07 checkers: typical wrong Adam and momentum steps get the hint that names their mistake,
+unusual correct ones pass, and an input changed in place is reported."""
 import numpy as np
 import pytest
 
-from nnlib import Adam, Momentum
-from nnlib.exercises.ch07 import (check_adam_step, check_momentum_step, reference_adam_step,
-                                  reference_momentum_step)
-
-# The wrong implementations below divide by zero and take square roots of negatives on purpose.
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+from exercise_catalogue import MIN_RIGHT, MIN_WRONG, assert_right, assert_wrong
+from nnlib.exercises.ch07 import check_adam_step, check_momentum_step
 
 
-def adam_step(param, grad, m, v, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * grad ** 2
-    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
-    return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+# -- Adam --------------------------------------------------------------------------------------
 
-
-def adam_variant(*, correction=True, exponent=lambda t: t, eps_inside=False, square=True, swap=False,
-                 return_hat=False, order=(0, 1, 2), as_list=False, sign=1.0):
-    """A student's adam_step with one typical mistake switched on."""
-    def step(param, grad, m, v, t, lr, beta1, beta2, eps):
-        if swap:
-            beta1, beta2 = beta2, beta1
-        m = beta1 * m + (1 - beta1) * grad
-        v = beta2 * v + (1 - beta2) * (grad ** 2 if square else grad)
-        m_hat = m / (1 - beta1 ** exponent(t)) if correction else m
-        v_hat = v / (1 - beta2 ** exponent(t)) if correction else v
-        denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-        result = (param - sign * lr * m_hat / denominator, *((m_hat, v_hat) if return_hat else (m, v)))
-        result = tuple(result[i] for i in order)
-        return list(result) if as_list else result
-    return step
-
-
-def test_correct_adam_step_passes():
-    result = check_adam_step(adam_step)
-    assert result.passed, result.message
-    assert result.message == "✓ adam_step: all 8 cases pass"
-
-
-def test_in_place_adam_step_passes_too():
-    def in_place(param, grad, m, v, t, lr, beta1, beta2, eps):
+def adam(param, grad, m, v, t, lr, beta1, beta2, eps, *, t_shift=0, correct=True, eps_inside=False,
+         square=True, swap=False, hats=False, order=None, as_list=False, v_hat_beta1=False, eps_outside=False,
+         uphill=False, in_place=False):
+    """A student's Adam step; each keyword makes one classic mistake."""
+    if swap:
+        beta1, beta2 = beta2, beta1
+    if in_place:
         m *= beta1
         m += (1 - beta1) * grad
-        v *= beta2
-        v += (1 - beta2) * grad * grad
+    else:
+        m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * (grad ** 2 if square else grad)
+    m_hat = m / (1 - beta1 ** (t + t_shift)) if correct else m
+    v_hat = v / (1 - (beta1 if v_hat_beta1 else beta2) ** (t + t_shift)) if correct else v
+    if eps_inside:
+        step = lr * m_hat / np.sqrt(v_hat + eps)
+    elif eps_outside:
+        step = lr * m_hat / np.sqrt(v_hat) - eps
+    else:
+        step = lr * m_hat / (np.sqrt(v_hat) + eps)
+    param = param + step if uphill else param - step
+    result = (param, m_hat, v_hat) if hats else (param, m, v)
+    if order:
+        result = tuple(result[i] for i in order)
+    return list(result) if as_list else result
+
+
+def adam_variant(name, **mistake):
+    def student(*args):
+        return adam(*args, **mistake)
+    student.__name__ = name
+    return student
+
+
+def adam_elementwise(param, grad, m, v, t, lr, beta1, beta2, eps):
+    """Correct: one number at a time, with Python floats."""
+    import math
+    out = [np.array(a, dtype=float) for a in (param, m, v)]
+    for i in np.ndindex(np.shape(param)):
+        m_i = beta1 * float(m[i]) + (1 - beta1) * float(grad[i])
+        v_i = beta2 * float(v[i]) + (1 - beta2) * float(grad[i]) ** 2
+        step = lr * (m_i / (1 - beta1 ** t)) / (math.sqrt(v_i / (1 - beta2 ** t)) + eps)
+        out[0][i], out[1][i], out[2][i] = float(param[i]) - step, m_i, v_i
+    return tuple(out)
+
+
+def adam_effective_lr(param, grad, m, v, t, lr, beta1, beta2, eps):
+    """Correct: the corrections folded into one step size, written with np.square and **0.5."""
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * np.square(grad)
+    v_hat = v / (1 - beta2 ** t)
+    return param - lr / (1 - beta1 ** t) * m / (v_hat ** 0.5 + eps), m, v
+
+
+ADAM_WRONG = [
+    (adam_variant("t_minus_one", t_shift=-1), "1 - beta**0 = 0"),
+    (adam_variant("no_bias_correction", correct=False), "without bias correction"),
+    (adam_variant("t_plus_one", t_shift=1), "beta**(t + 1)"),
+    (adam_variant("eps_inside_sqrt", eps_inside=True), "eps belongs outside the square root"),
+    (adam_variant("unsquared", square=False), "SQUARED gradient"),
+    (adam_variant("betas_swapped", swap=True), "beta1 and beta2 are swapped"),
+    (adam_variant("returns_hats", hats=True), "not the bias-corrected m_hat"),
+    (adam_variant("wrong_order", order=(2, 1, 0)), "in the order (param, m, v)"),
+    (adam_variant("returns_list", as_list=True), "not a list"),
+    (adam_variant("v_hat_with_beta1", v_hat_beta1=True), "each moment uses its own decay rate"),
+    (adam_variant("uphill", uphill=True), "the step went uphill"),
+    (adam_variant("updates_m_in_place", in_place=True), "instead of changing m"),
+]
+ADAM_RIGHT = [adam_variant("plain"), adam_elementwise, adam_effective_lr]
+
+
+@pytest.mark.parametrize("wrong, phrase", ADAM_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_adam_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_adam_step, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", ADAM_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_adam_passes(right):
+    assert_right(check_adam_step, right)
+
+
+def test_in_place_parameter_update_of_an_integer_array_is_explained():
+    def in_place(param, grad, m, v, t, lr, beta1, beta2, eps):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad ** 2
         param -= lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
         return param, m, v
-    assert check_adam_step(in_place).passed
-
-
-@pytest.mark.parametrize("mistake, hint_words", [
-    (dict(correction=False), "without bias correction"),
-    (dict(exponent=lambda t: t - 1), "divide by 1 - beta**0 = 0"),
-    (dict(exponent=lambda t: t + 1), "beta**(t + 1)"),
-    (dict(eps_inside=True), "eps belongs outside the square root"),
-    (dict(square=False), "SQUARED gradient"),
-    (dict(swap=True), "beta1 and beta2 are swapped"),
-    (dict(return_hat=True), "not the bias-corrected m_hat and v_hat"),
-    (dict(order=(2, 1, 0)), "order (param, m, v)"),
-    (dict(sign=-1.0), "m and v are right but the parameter is not"),
-    (dict(as_list=True), "return a tuple"),
-])
-def test_typical_adam_mistakes_fail_with_the_right_hint(mistake, hint_words):
-    result = check_adam_step(adam_variant(**mistake))
-    assert not result.passed
-    assert result.hint is not None and hint_words in result.hint, result.message
-    assert hint_words in result.message
-
-
-def test_eps_inside_the_root_is_caught_on_the_tiny_gradient_case():
-    result = check_adam_step(adam_variant(eps_inside=True))
-    assert "tiny gradients" in result.case
-
-
-@pytest.mark.parametrize("student, words", [
-    (lambda *args: None, "did you forget `return`"),
-    (lambda *args: 1 / 0, "raised ZeroDivisionError"),
-    (lambda p, g, m, v, *rest: (p[:1], m, v), "expected shape"),
-    (lambda p, g, m, v, *rest: p, "expected a tuple of 3 items"),
-    (lambda p, g, m, v, *rest: (p, m), "expected a tuple of 3 items"),
-    (lambda p, g, m, v, *rest: ("param", "m", "v"), "item 0"),
-])
-def test_odd_adam_results_are_reported_not_crashed(student, words):
-    result = check_adam_step(student)
-    assert not result.passed
-    assert words in result.message
-
-
-def test_not_implemented_gets_the_standard_message():
-    def student(*args):
-        raise NotImplementedError("compute one Adam step")
-    assert "is not implemented yet" in check_adam_step(student).message
-
-
-def test_reference_adam_step_agrees_with_nnlib_adam_over_several_steps():
-    rng = np.random.default_rng(0)
-    param, m, v = rng.normal(size=(3, 4)), np.zeros((3, 4)), np.zeros((3, 4))
-    library_param, optimizer = param.copy(), Adam(lr=0.01)
-    for t in range(1, 6):
-        grad = rng.normal(size=(3, 4))
-        param, m, v = reference_adam_step(param, grad, m, v, t, 0.01, 0.9, 0.999, 1e-8)
-        optimizer.step([library_param], [grad])
-    np.testing.assert_allclose(param, library_param, rtol=1e-12)
-    np.testing.assert_allclose(m, optimizer.m[0], rtol=1e-12)
-    np.testing.assert_allclose(v, optimizer.v[0], rtol=1e-12)
-
-
-def test_reference_adam_first_step_moves_every_coordinate_by_lr():
-    param, _, _ = reference_adam_step(np.array([1.0, -2.0]), np.array([0.5, -4.0]), np.zeros(2), np.zeros(2), 1,
-                                      0.1, 0.9, 0.999, 1e-8)
-    np.testing.assert_allclose(param, [0.9, -1.9], rtol=1e-6)
+    result = check_adam_step(in_place)
+    assert not result.passed and "param" in result.message and "in place" in result.message
 
 
 # -- momentum ----------------------------------------------------------------------------------
 
-
-def momentum_step(param, grad, velocity, lr, beta):
+def momentum_right(param, grad, velocity, lr, beta):
     velocity = beta * velocity - lr * grad
     return param + velocity, velocity
 
 
-def test_correct_momentum_step_passes():
-    result = check_momentum_step(momentum_step)
-    assert result.passed, result.message
-    assert result.message == "✓ momentum_step: all 5 cases pass"
+def momentum_copy_then_in_place(param, grad, velocity, lr, beta):
+    velocity = velocity.copy()
+    velocity *= beta
+    velocity -= lr * grad
+    return np.add(param, velocity), velocity
 
 
-@pytest.mark.parametrize("student, hint_words", [
-    (lambda p, g, vel, lr, beta: (p - (beta * vel + lr * g), beta * vel + lr * g), "opposite sign"),
-    (lambda p, g, vel, lr, beta: (p - lr * g, -lr * g), "old velocity is forgotten"),
-    (lambda p, g, vel, lr, beta: (p + beta * vel - (1 - beta) * lr * g, beta * vel - (1 - beta) * lr * g),
-     "(1 - beta) * grad"),
-    (lambda p, g, vel, lr, beta: (p + vel, beta * vel - lr * g), "OLD velocity"),
-    (lambda p, g, vel, lr, beta: (p - lr * g, beta * vel - lr * g), "plain SGD step"),
-    (lambda p, g, vel, lr, beta: (beta * vel - lr * g, p + beta * vel - lr * g), "order (param, velocity)"),
-    (lambda p, g, vel, lr, beta: [p + beta * vel - lr * g, beta * vel - lr * g], "return a tuple"),
-])
-def test_typical_momentum_mistakes_fail_with_the_right_hint(student, hint_words):
-    result = check_momentum_step(student)
-    assert not result.passed
-    assert result.hint is not None and hint_words in result.hint, result.message
+def momentum_expanded(param, grad, velocity, lr, beta):
+    new_velocity = beta * velocity - lr * grad
+    return param + beta * velocity - lr * grad, new_velocity
 
 
-def test_reference_momentum_step_agrees_with_nnlib_momentum():
-    rng = np.random.default_rng(1)
-    param, velocity = rng.normal(size=5), np.zeros(5)
-    library_param, optimizer = param.copy(), Momentum(lr=0.05, beta=0.8)
-    for _ in range(4):
-        grad = rng.normal(size=5)
-        param, velocity = reference_momentum_step(param, grad, velocity, 0.05, 0.8)
-        optimizer.step([library_param], [grad])
-    np.testing.assert_allclose(param, library_param, rtol=1e-12)
+def opposite_sign(param, grad, velocity, lr, beta):
+    velocity = beta * velocity + lr * grad
+    return param - velocity, velocity
 
 
-def test_odd_momentum_results_are_reported_not_crashed():
-    for student in (lambda *a: None, lambda *a: {}["x"], lambda p, g, vel, lr, beta: (p.ravel()[:2], vel)):
-        result = check_momentum_step(student)
-        assert not result.passed and result.message.startswith("✗ momentum_step failed")
+def forgets_velocity(param, grad, velocity, lr, beta):
+    velocity = -lr * grad
+    return param + velocity, velocity
+
+
+def averaging_form(param, grad, velocity, lr, beta):
+    velocity = beta * velocity - (1 - beta) * lr * grad
+    return param + velocity, velocity
+
+
+def old_velocity_moves(param, grad, velocity, lr, beta):
+    new_velocity = beta * velocity - lr * grad
+    return param + velocity, new_velocity
+
+
+def plain_sgd_param(param, grad, velocity, lr, beta):
+    return param - lr * grad, beta * velocity - lr * grad
+
+
+def beta_on_both(param, grad, velocity, lr, beta):
+    velocity = beta * (velocity - lr * grad)
+    return param + velocity, velocity
+
+
+def subtracts_velocity(param, grad, velocity, lr, beta):
+    velocity = beta * velocity - lr * grad
+    return param - velocity, velocity
+
+
+def plus_gradient(param, grad, velocity, lr, beta):
+    velocity = beta * velocity + lr * grad
+    return param + velocity, velocity
+
+
+def swapped(param, grad, velocity, lr, beta):
+    return momentum_right(param, grad, velocity, lr, beta)[::-1]
+
+
+def in_place_velocity(param, grad, velocity, lr, beta):
+    velocity *= beta
+    velocity -= lr * grad
+    return param + velocity, velocity
+
+
+def as_list(param, grad, velocity, lr, beta):
+    return list(momentum_right(param, grad, velocity, lr, beta))
+
+
+MOMENTUM_WRONG = [
+    (opposite_sign, "opposite sign"),
+    (forgets_velocity, "the old velocity is forgotten"),
+    (averaging_form, "averaging form"),
+    (old_velocity_moves, "OLD velocity"),
+    (plain_sgd_param, "plain SGD step"),
+    (beta_on_both, "beta multiplies only the old velocity"),
+    (subtracts_velocity, "ADDED to the parameter"),
+    (plus_gradient, "minus, not plus"),
+    (swapped, "in the order (param, velocity)"),
+    (in_place_velocity, "instead of changing velocity"),
+    (as_list, "not a list"),
+]
+MOMENTUM_RIGHT = [momentum_right, momentum_copy_then_in_place, momentum_expanded]
+
+
+@pytest.mark.parametrize("wrong, phrase", MOMENTUM_WRONG, ids=lambda x: getattr(x, "__name__", ""))
+def test_momentum_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_momentum_step, wrong, phrase)
+
+
+@pytest.mark.parametrize("right", MOMENTUM_RIGHT, ids=lambda f: f.__name__)
+def test_unusual_correct_momentum_passes(right):
+    assert_right(check_momentum_step, right)
+
+
+def test_catalogue_is_broad_enough():
+    for wrong, right in [(ADAM_WRONG, ADAM_RIGHT), (MOMENTUM_WRONG, MOMENTUM_RIGHT)]:
+        assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT

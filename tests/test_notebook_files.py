@@ -45,3 +45,13 @@ def test_no_volatile_reprs_in_stored_outputs(path):
     joined = "\n".join(text_outputs)
     assert " at 0x" not in joined, "a memory address leaked into an output"
     assert "np.float64(" not in joined and "np.float32(" not in joined, "format numbers with f-strings"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_merge_conflict_is_left_in_any_cell(path):
+    """A notebook merge can leave git's conflict markers (or nbdime's marker cells) inside cells."""
+    markers = ("<<<<<<< ", "=======", ">>>>>>> ")
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        lines = "".join(cell["source"]).splitlines()
+        bad = [line for line in lines if line.startswith(markers) or "<b><<<<<<<" in line or "<b>>>>>>>>" in line]
+        assert not bad, f"{path.name}, cell {cell.get('id')}: merge-conflict marker {bad[0]!r} left in the text"

@@ -5,7 +5,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnlib import History, confusion_matrix
-from nnlib.plots import plot_confusion_matrix, plot_history, show_digits, show_weights
+from nnlib.plots import (network_layout, plot_confusion_matrix, plot_history, plot_network, show_digits,
+                         show_weights)
 
 
 @pytest.fixture
@@ -38,6 +39,50 @@ def test_plot_history_single_and_compared(pyplot_untouched):
     assert [line.get_label() for line in acc_ax.lines] == ["train", "validation"]   # no test data: no line
     compared = plot_history({"sgd": history(), "adam": history()})
     assert [line.get_label() for line in compared.axes[0].lines] == ["sgd loss", "adam loss"]
+
+
+def test_plot_history_counts_epochs_from_one_with_whole_number_ticks(pyplot_untouched):
+    fig = plot_history(History(loss=[1.0, 0.5], val_accuracy=[0.6, 0.8]))
+    for ax in fig.axes:
+        np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2])
+        fig.canvas.draw()
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks   # no 1.25, 1.5, ... ticks
+
+
+def test_plot_history_keeps_one_colour_per_run(pyplot_untouched):
+    fig = plot_history({"eta = 3": history(), "eta = 30": history()},
+                       colors={"eta = 3": "tab:green", "eta = 30": "tab:red"})
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_color() for line in loss_ax.lines] == ["tab:green", "tab:red"]
+    # train and validation of one run share its colour and differ in line style
+    assert [line.get_color() for line in acc_ax.lines] == ["tab:green", "tab:green", "tab:red", "tab:red"]
+    assert [line.get_linestyle() for line in acc_ax.lines[:2]] == ["-", "--"]
+
+
+def test_network_layout_draws_wide_layers_with_a_gap():
+    layout = network_layout([2, 3, 784], max_drawn=8)
+    assert [shown for _, _, shown in layout] == [2, 3, 7]
+    np.testing.assert_array_equal(layout[0][1], [0.5, -0.5])          # centred on 0
+    ys = layout[2][1]
+    assert len(ys) == 7 and ys[0] == 3.5 and ys[-1] == -3.5 and -2.5 not in ys   # the gap above the last unit
+
+
+def test_plot_network_draws_every_connection_and_labels_each_layer(pyplot_untouched):
+    fig = plot_network([2, 3, 1], edge_labels={(2, 1, 0): "0.5"}, node_labels={(1, 0): "z = 0.9"})
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 * 3 + 3 * 1                         # one line per weight
+    texts = [t.get_text() for t in ax.texts]
+    assert "input\n$n_{0} = 2$" in texts and "hidden 1\n$n_{1} = 3$" in texts and "output\n$n_{2} = 1$" in texts
+    assert "0.5" in texts and "z = 0.9" in texts and ax.get_title() == "A 2-3-1 network"
+    wide = plot_network([784, 30, 10])
+    assert len(wide.axes[0].lines) == 7 * 7 + 7 * 7 and "⋮" in [t.get_text() for t in wide.axes[0].texts]
+    graph = plot_network([2, 1], layer_names=["x", "cost C"], show_sizes=False)
+    assert {"x", "cost C"} <= {t.get_text() for t in graph.axes[0].texts}
+    with pytest.raises(ValueError, match="layer_names needs one name per layer \\(3\\), got 2"):
+        plot_network([2, 3, 1], layer_names=["in", "out"])
+    with pytest.raises(ValueError, match="positive sizes"):
+        plot_network([784])
 
 
 def test_plot_confusion_matrix(pyplot_untouched):

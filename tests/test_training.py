@@ -2,6 +2,8 @@
 early stopping."""
 import math
 import re
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -97,30 +99,71 @@ def test_verbose_prints_nielsens_epoch_lines(capsys):
           progress=False)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert all(re.fullmatch(rf"Epoch {e}: \d+ / 37", line) for e, line in enumerate(lines))
-    assert lines[-1] == f"Epoch 2: {int(np.sum(net.predict(X_test) == y_test))} / 37"
+    assert all(re.fullmatch(rf"Epoch {e}: \d+ / 37", line) for e, line in enumerate(lines, start=1))
+    assert lines[-1] == f"Epoch 3: {int(np.sum(net.predict(X_test) == y_test))} / 37"
 
 
 def test_verbose_without_evaluation_data_prints_the_loss(capsys):
     X, y = blobs()
     history = train(small_net(), X, y, epochs=1, verbose=True, progress=False)
-    assert capsys.readouterr().out == f"Epoch 0: loss {history.loss[0]:.4f}\n"
+    assert capsys.readouterr().out == f"Epoch 1: loss {history.loss[0]:.4f}\n"
 
 
-def test_progress_bar_on_and_off(capsys):
+def test_progress_true_shows_a_tqdm_bar_per_epoch_with_rate_and_final_loss(capsys):
+    X, y = blobs()  # 60 examples: 3 batches of 20
+    history = train(small_net(), X, y, epochs=2, batch_size=20, progress=True)
+    err = capsys.readouterr().err
+    for epoch in range(2):
+        final = rf"\repoch {epoch + 1}: 100%\|[^|]+\| 3/3 \[\d\d:\d\d<00:00, +[\d.]+k?batch/s, loss={history.loss[epoch]:.4g}\]\n"
+        assert re.search(final, err), err
+
+
+def test_progress_false_shows_nothing(capsys):
     X, y = blobs()
     train(small_net(), X, y, epochs=2, batch_size=20, progress=False)
     assert capsys.readouterr().err == ""
-    history = train(small_net(), X, y, epochs=2, batch_size=20, progress=True)
+
+
+def test_progress_default_shows_a_bar_in_a_terminal_and_none_in_a_file_or_pipe(capsys, monkeypatch):
+    X, y = blobs()
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)  # not in a Jupyter kernel
+    train(small_net(), X, y, epochs=1, batch_size=20)
+    assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    train(small_net(), X, y, epochs=1, batch_size=20)
+    assert "epoch 1: 100%" in capsys.readouterr().err
+
+
+def test_progress_default_shows_a_bar_in_a_jupyter_kernel(capsys, monkeypatch):
+    X, y = blobs()
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    train(small_net(), X, y, epochs=1, batch_size=20)
+    assert "epoch 1: 100%" in capsys.readouterr().err  # tqdm.auto was chosen outside Jupyter: its text bar
+
+
+def test_progress_bar_stops_where_training_diverged_and_is_closed(capsys):
+    X, y = blobs()
+    net = Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he")
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, batch (\d+)") as info:
+        train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10, progress=True)
+    batch = int(re.search(r"batch (\d+)", str(info.value)).group(1))
     err = capsys.readouterr().err
-    assert "epoch 0 [" in err and "epoch 1 [" in err and "3/3" in err
-    assert f"loss {history.loss[1]:.4f}" in err
+    assert batch <= 6 and re.search(rf"\repoch 1: +\d+%\|[^|]+\| {batch - 1}/6 \[[^\]]*loss=[^\]]+\]\n$", err), err
+
+
+def test_progress_bar_changes_no_result():
+    X, y = blobs()
+    quiet, shown = small_net(), small_net()
+    history_quiet = train(quiet, X, y, epochs=2, batch_size=7, progress=False)
+    history_shown = train(shown, X, y, epochs=2, batch_size=7, progress=True)
+    assert history_quiet.loss == history_shown.loss
+    assert all(np.array_equal(a, b) for a, b in zip(quiet.parameters(), shown.parameters()))
 
 
 def test_divergence_names_epoch_and_batch_and_suggests_a_smaller_rate():
     X, y = blobs()
     net = Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he")
-    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf) at epoch \d+, batch \d+ "
+    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf) at epoch 1, batch [1-6] of 6 "
                                                r"\(learning rate 1e\+08\).*Try a smaller learning rate, e\.g\. 1e\+07"):
         train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10)
     assert issubclass(TrainingDiverged, FloatingPointError)
@@ -143,7 +186,7 @@ class OverflowingLastStep(SGD):
 def test_weights_that_overflow_in_the_last_step_are_reported_not_returned():
     X, y = blobs()
     net = Network([2, 8, 3], activation="relu", init="he")
-    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 0 "
+    with pytest.raises(TrainingDiverged, match=r"the weights became nan or infinite in the last step of epoch 1 "
                                                r"\(learning rate 0\.1\)\. Try a smaller learning rate, e\.g\. 0\.01"):
         train(net, X, y, optimizer=OverflowingLastStep(steps_per_epoch=6), epochs=3, batch_size=10)
 

@@ -1,16 +1,17 @@
 """Checkers for the exercises of chapter 05 (softmax and cross-entropy).
 
     check_softmax(softmax)                          softmax(z) -> row-wise e^z / sum e^z, stable for |z| ~ 1000
-    check_softmax_cross_entropy_delta(delta_fn)     delta_fn(a, y) -> (a - y) / m
+    check_softmax_cross_entropy_delta(delta_fn)     delta_fn(a, y) -> dC/dz for the mean cross-entropy
 
-Each runs your function on several inputs (including huge logits, a single row and shapes other than
-in the text), compares it with nnlib's own answer and, when it disagrees, names the likely mistake.
+Each runs your function on several inputs (huge logits, rows mixing huge positive and negative logits,
+integer logits, a single row, shapes other than in the text), compares it with nnlib's own answer and,
+when it disagrees, names the likely mistake. Hints in steps: hint("softmax", 1), ...
 """
 import numpy as np
 
 from ..activations import softmax as reference_softmax
 from ..losses import output_delta
-from .harness import Case, OverflowRecorder, check_function
+from .harness import Case, check_function, register_hints, student_line
 
 
 def _close(got, candidate):
@@ -20,6 +21,14 @@ def _close(got, candidate):
 # ---------------------------------------------------------------------------------------------
 # softmax
 
+register_hints("softmax", [
+    "softmax is shift-invariant: adding the same number to every logit of a row does not change that row's "
+    "softmax. Which number makes every exponent small enough never to overflow?",
+    "subtract each row's own maximum (then the largest exponent is 0), exponentiate, and divide every row by "
+    "its own sum. Rows are examples: reduce over axis=1 and keep the result as a column (keepdims=True).",
+    "e = np.exp(z - z.max(axis=1, keepdims=True)); return e / e.sum(axis=1, keepdims=True).",
+])
+
 
 def _softmax_cases():
     rng = np.random.default_rng(5)
@@ -28,10 +37,12 @@ def _softmax_cases():
         Case("a batch of 4 examples with 3 classes", (rng.normal(0, 2, size=(4, 3)),)),
         Case("a square batch: 3 examples with 3 classes", (rng.normal(0, 2, size=(3, 3)),)),
         Case("a single example with 10 classes (one MNIST output row)", (rng.normal(0, 3, size=(1, 10)),)),
+        Case("integer logits [[1, 2, 3], [0, 0, 5]] (dtype int64)", (np.array([[1, 2, 3], [0, 0, 5]]),)),
         Case("huge logits: rows [1000, 1001, 1002] and [-1000, -1001, -1002]",
              (np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]]),)),
-        Case("6 examples with 10 classes, logits up to about 800",
-             (rng.normal(0, 300, size=(6, 10)),)),
+        Case("rows mixing huge positive and negative logits: [1000, -1000, 0] and [-800, 0, 800]",
+             (np.array([[1000.0, -1000.0, 0.0], [-800.0, 0.0, 800.0]]),)),
+        Case("6 examples with 10 classes, logits up to about 800", (rng.normal(0, 300, size=(6, 10)),)),
     ]
 
 
@@ -43,11 +54,14 @@ def _stable_exp(z, axis):
 KEEPDIMS_HINT = ("divide each row by its own sum: e.sum(axis=1, keepdims=True) keeps the sums as a column of "
                  "shape (m, 1), so they broadcast across the row; without keepdims the (m,) vector of sums is "
                  "matched against the columns instead")
+MAX_KEEPDIMS_HINT = ("subtract each row's maximum as a column: z.max(axis=1, keepdims=True) has shape (m, 1); "
+                     "without keepdims the (m,) maxima are matched against the columns instead")
 
 
 def _wrong_softmaxes(z):
     """Typical mistakes, each computed without overflow, with the hint that names it."""
     columns, everything = _stable_exp(z, 0), _stable_exp(z, None)
+    rows = _stable_exp(z, 1)
     wrong = [
         (columns / columns.sum(axis=0, keepdims=True),
          "each column sums to 1, not each row: you normalized along axis=0. Rows are examples (batch first), "
@@ -55,53 +69,75 @@ def _wrong_softmaxes(z):
         (everything / everything.sum(),
          "the whole array sums to 1: you divided by the sum over all examples. Each row (one example) must sum "
          "to 1 on its own: e.sum(axis=1, keepdims=True)"),
+        (np.log(rows / rows.sum(axis=1, keepdims=True)),
+         "that is the log of the softmax (log-softmax); softmax itself is e^z / sum e^z, without the log"),
     ]
-    if z.shape[0] == z.shape[1]:  # only then do row sums without keepdims broadcast (wrongly) at all
-        rows = _stable_exp(z, 1)
+    if z.shape[0] == z.shape[1]:  # only then do row vectors without keepdims broadcast (wrongly) at all
         with np.errstate(all="ignore"):
             unshifted = np.exp(z)
             wrong += [(rows / rows.sum(axis=1), KEEPDIMS_HINT), (unshifted / unshifted.sum(axis=1), KEEPDIMS_HINT)]
+            shifted_columns = np.exp(z - z.max(axis=1))
+            wrong += [(shifted_columns / shifted_columns.sum(axis=1, keepdims=True), MAX_KEEPDIMS_HINT)]
     return wrong
 
 
-def _diagnose_softmax(recorder):
-    def diagnose(args, got, expected):
-        (z,) = args
-        error = recorder.error
-        if isinstance(error, FloatingPointError):
-            return (f"NumPy reported '{error}': e^z overflows for large z (e^1000 is inf for a float, and "
-                    f"inf / inf is nan). Subtract each row's maximum first, z - z.max(axis=1, keepdims=True): "
-                    f"it leaves the softmax unchanged and keeps every exponent <= 0")
-        if isinstance(error, ValueError) and "broadcast" in str(error):
-            return KEEPDIMS_HINT
-        if error is not None or got is None:
-            return None
-        if isinstance(got, list):
-            return "return a NumPy array, not a list: np.exp and the division work on whole arrays"
-        got = np.asarray(got, dtype=np.float64)
-        if got.shape != expected.shape:
-            return f"softmax returns one probability per logit: the same shape as z, {expected.shape}"
-        if not np.all(np.isfinite(got)):
-            return ("nan or inf appears for large |z|: subtract each row's maximum before np.exp, "
-                    "z - z.max(axis=1, keepdims=True)")
-        for candidate, hint in _wrong_softmaxes(np.asarray(z, dtype=np.float64)):
-            if _close(got, candidate):
-                return hint
-        if np.allclose(got.sum(axis=1), 1.0) and not np.allclose(got, expected):
-            return "each row sums to 1 but the values are off: softmax divides e^z_j (not z_j) by sum_k e^z_k"
+def diagnose_softmax(args, got, expected, error=None):
+    """Name the likely mistake in a softmax result (or its exception), or None."""
+    (z,) = args
+    zf = np.asarray(z, dtype=np.float64)
+    if isinstance(error, FloatingPointError):
+        line = student_line(error) or ""
+        zero_rows = zf.ndim == 2 and np.any(zf.max() - zf.max(axis=1) > 700)
+        if "invalid" in str(error) and zero_rows or ".max()" in line.replace(" ", ""):
+            return ("you subtracted the maximum of the whole batch: a row far below it underflows to all zeros and "
+                    "gives 0 / 0 = nan. Subtract each row's own maximum, z.max(axis=1, keepdims=True)")
+        if "min" in line:
+            return ("subtracting the minimum leaves huge positive exponents; subtract each row's MAXIMUM, so the "
+                    "largest exponent is 0: z - z.max(axis=1, keepdims=True)")
+        if "mean" in line:
+            return ("subtracting the mean still leaves exponents near +1000 in a row like [1000, -1000, 0]; "
+                    "subtract each row's maximum: z - z.max(axis=1, keepdims=True)")
+        return (f"NumPy reported '{error}': e^z overflows for large z (e^1000 is inf for a float, and "
+                f"inf / inf is nan). Subtract each row's maximum first, z - z.max(axis=1, keepdims=True): "
+                f"it leaves the softmax unchanged and keeps every exponent <= 0")
+    if isinstance(error, ValueError) and "broadcast" in str(error):
+        line = student_line(error) or ""
+        return MAX_KEEPDIMS_HINT if "max" in line else KEEPDIMS_HINT
+    if error is not None:
         return None
-    return diagnose
+    if isinstance(got, list):
+        return "return a NumPy array, not a list: np.exp and the division work on whole arrays"
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape:
+        return f"softmax returns one probability per logit: the same shape as z, {expected.shape}"
+    if not np.all(np.isfinite(got)):
+        return ("nan or inf appears for large |z|: subtract each row's maximum before np.exp, "
+                "z - z.max(axis=1, keepdims=True)")
+    for candidate, hint in _wrong_softmaxes(zf):
+        if _close(got, candidate):
+            return hint
+    if np.allclose(got.sum(axis=1), 1.0) and not np.allclose(got, expected):
+        return "each row sums to 1 but the values are off: softmax divides e^z_j (not z_j) by sum_k e^z_k"
+    return None
 
 
 def check_softmax(softmax):
     """Check softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik) for z of shape (m, k), one row per example.
     Overflow counts as a failure: logits of size 1000 must work without warnings or nan."""
-    recorder = OverflowRecorder(softmax)
-    return check_function("softmax", recorder, _softmax_cases(), reference_softmax, _diagnose_softmax(recorder))
+    return check_function("softmax", softmax, _softmax_cases(), reference_softmax, diagnose_softmax,
+                          arg_names=["z"])
 
 
 # ---------------------------------------------------------------------------------------------
 # softmax_cross_entropy_delta
+
+register_hints("softmax_cross_entropy_delta", [
+    "write the cost of one example, differentiate it with respect to its logits z, and remember that C is "
+    "the MEAN over the batch. Section 4's derivation does most of the work.",
+    "for one example the softmax Jacobian and the log cancel, leaving the output minus the target. The mean "
+    "over m examples adds one factor for each row.",
+    "return (a - y) / len(a).",
+])
 
 
 def _one_hot_pair(rng, m, k, scale=2.0):
@@ -114,11 +150,13 @@ def _one_hot_pair(rng, m, k, scale=2.0):
 def _delta_cases():
     rng = np.random.default_rng(6)
     confident_a = np.array([[0.98, 0.01, 0.01], [0.01, 0.01, 0.98]])
+    a_int, y_int = _one_hot_pair(rng, 4, 3)
     return [
         Case("3 examples, 4 classes", _one_hot_pair(rng, 3, 4)),
         Case("5 examples, 10 classes (MNIST-sized output rows)", _one_hot_pair(rng, 5, 10)),
         Case("a single example (m = 1), 3 classes", _one_hot_pair(rng, 1, 3)),
         Case("confident predictions, one right and one badly wrong", (confident_a, np.eye(3)[[0, 0]])),
+        Case("one-hot targets stored as integers (dtype int64), 4 examples", (a_int, y_int.astype(np.int64))),
         Case("8 examples, 2 classes", _one_hot_pair(rng, 8, 2, scale=4.0)),
     ]
 
@@ -128,23 +166,35 @@ def _reference_delta(a, y):
     return output_delta("cross_entropy", "softmax", None, a, y)
 
 
-def _diagnose_delta(args, got, expected):
+def diagnose_delta(args, got, expected, error=None):
+    """Name the likely mistake in a delta result (or its exception), or None."""
     a, y = args
-    if got is None or isinstance(got, list):
-        return "return a NumPy array of shape (m, k), like a" if isinstance(got, list) else None
+    if error is not None:
+        return None
+    if isinstance(got, list):
+        return "return a NumPy array of shape (m, k), like a"
+    if np.ndim(got) == 0 and got is not None:
+        return ("you returned a single number: delta has one entry per example and class, the shape of a; "
+                "do not average or sum it")
     got = np.asarray(got, dtype=np.float64)
+    m, k = a.shape
+    if got.shape == (k,):
+        return "do not sum over the batch: delta keeps one row per example, shape (m, k)"
     if got.shape != expected.shape:
         return f"delta has one entry per output unit and example: the shape of a, {a.shape}"
-    m, k = a.shape
     candidates = [
         (a - y, "you returned a - y: the loss is the mean over the batch, so divide by m = len(a)"),
         ((y - a) / m, "the sign is flipped: delta = dC/dz = (a - y) / m, not (y - a) / m"),
         (y - a, "the sign is flipped and the 1/m is missing: delta = (a - y) / m"),
         ((a - y) / k, "you divided by the number of classes; divide by m, the number of examples (rows): len(a)"),
+        (a - y / m, "mind the parentheses: (a - y) / m; a - y / m divides only y"),
+        ((a - y) / m ** 2, "divide by m once: (a - y) / m"),
         ((a - y) * a * (1 - a) / m, "drop the factor a (1 - a): with softmax and cross-entropy the derivative "
                                     "of the activation cancels, which is the whole point; delta = (a - y) / m"),
         ((a - y) * a * (1 - a), "drop the factor a (1 - a) (the derivative cancels) and divide by m: "
                                 "delta = (a - y) / m"),
+        (-y / np.where(a == 0, 1, a) / m, "-y / a is the gradient with respect to a; through the softmax it "
+                                          "becomes dC/dz = (a - y) / m"),
     ]
     for candidate, hint in candidates:
         if _close(got, candidate):
@@ -153,6 +203,7 @@ def _diagnose_delta(args, got, expected):
 
 
 def check_softmax_cross_entropy_delta(softmax_cross_entropy_delta):
-    """Check delta(a, y) = dC/dz = (a - y) / m for softmax outputs a (m, k) and one-hot targets y (m, k)."""
+    """Check delta(a, y) = dC/dz for softmax outputs a (m, k), one-hot targets y (m, k) and the mean
+    cross-entropy C."""
     return check_function("softmax_cross_entropy_delta", softmax_cross_entropy_delta, _delta_cases(),
-                          _reference_delta, _diagnose_delta)
+                          _reference_delta, diagnose_delta, arg_names=["a", "y"])

@@ -10,7 +10,15 @@ draws its numbers in a different way (rng.normal, uniform with the right varianc
 """
 import numpy as np
 
-from .harness import Case, CheckResult, describe, failure
+from .harness import Case, CheckResult, attempt, describe, failure, raised, register_hints
+
+register_hints("he_init", [
+    "two separate questions: which distribution do you draw from (and from which generator), and how wide "
+    "must it be so that a ReLU layer keeps the variance of its inputs?",
+    "draw standard normal numbers from the rng you are given, in the shape (n_in, n_out), and scale them: "
+    "the variance must be 2 / n_in, so the standard deviation is its square root.",
+    "return rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)",
+])
 
 STD_TOLERANCE = 0.05  # relative; the standard error of a std from >= 20,000 draws is below 0.5 %
 MEAN_TOLERANCE = 6.0  # in standard errors of the mean, sigma / sqrt(N)
@@ -37,6 +45,11 @@ def _std_mistakes(n_in, n_out):
         (np.sqrt(2.0 / (n_in + n_out)), "the spread is sqrt(2 / (n_in + n_out)): that is Xavier initialization. "
                                         "He uses sqrt(2 / n_in)"),
         (1.0, "the spread is 1: the numbers are standard normal and still need scaling by np.sqrt(2 / n_in)"),
+        (np.sqrt(2.0) / n_in, "the spread is sqrt(2) / n_in: the square root must cover the whole fraction, "
+                              "np.sqrt(2 / n_in)"),
+        (np.sqrt(2.0 / n_in) / np.sqrt(3.0), "the spread is sqrt(2 / n_in) / sqrt(3): a uniform distribution on "
+                                             "[-a, a] has standard deviation a / sqrt(3), so for He use "
+                                             "a = sqrt(6 / n_in), or draw from a normal distribution"),
     ]
 
 
@@ -48,6 +61,8 @@ def _name_std_mistake(std, n_in, n_out):
 
 
 def _sign_mistake(W):
+    if np.issubdtype(W.dtype, np.integer):
+        return None
     if W.min() >= 0:
         return ("every weight is >= 0 (rng.random draws from [0, 1)); draw from a normal distribution centred "
                 "on 0 instead: rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in)")
@@ -55,35 +70,49 @@ def _sign_mistake(W):
 
 
 def _call(he_init, n_in, n_out, seed):
-    """The student's matrix for a freshly seeded generator, or the exception it raised."""
-    try:
-        return he_init(n_in, n_out, np.random.default_rng(seed)), None
-    except Exception as error:  # the student's bug, reported instead of a traceback
-        return None, error
+    """The attempt with a freshly seeded generator, and that generator (to see whether it was used)."""
+    rng = np.random.default_rng(seed)
+    return attempt(he_init, (n_in, n_out, rng)), rng
 
 
 def _problem(he_init, n_in, n_out, seed):
     """(problem, hint) for one case, or None when the matrix looks like He initialization."""
-    W, error = _call(he_init, n_in, n_out, seed)
+    outcome, rng = _call(he_init, n_in, n_out, seed)
+    W, error = outcome.value, outcome.error
     if isinstance(error, NotImplementedError):
         return ("is not implemented yet",
                 "replace the `raise NotImplementedError(...)` line with your code, then run this check again")
     if error is not None:
-        return f"raised {type(error).__name__}: {error}", None
+        hint = ("the shape is one tuple argument: rng.standard_normal((n_in, n_out)), with two pairs of brackets"
+                if isinstance(error, TypeError) and "standard_normal" in (outcome.where or "") else None)
+        return raised(outcome), hint
     if not isinstance(W, np.ndarray):
-        hint = "return a NumPy array, e.g. from rng.standard_normal((n_in, n_out))" if isinstance(W, list) else None
+        hint = ("return a NumPy array, e.g. from rng.standard_normal((n_in, n_out))" if isinstance(W, list) else
+                "your function returned None: finish it with `return W`" if W is None else None)
         return f"expected a NumPy array of shape {(n_in, n_out)}, got {describe(W)}", hint
     if W.shape != (n_in, n_out):
         hint = ("W is (n_in, n_out) in nnlib (batch first: Z = X @ W), you returned (n_out, n_in)"
                 if W.shape == (n_out, n_in) else None)
         return f"expected shape {(n_in, n_out)}, got shape {W.shape}", hint
     if not np.issubdtype(W.dtype, np.floating) or not np.all(np.isfinite(W)):
-        return f"expected finite floating-point weights, got dtype {W.dtype}", None
+        hint = ("the weights must be real numbers, not integers: draw them with rng.standard_normal, not "
+                "rng.integers" if np.issubdtype(W.dtype, np.integer) else None)
+        return f"expected finite floating-point weights, got dtype {W.dtype}", hint
+    untouched = np.random.default_rng(seed)
+    if rng.bit_generator.state == untouched.bit_generator.state:
+        return ("your function never drew a number from the rng it was given",
+                "your function never used the rng argument: draw the weights from it (rng.standard_normal or "
+                "rng.normal), not from np.random or a generator of your own, so that a seed reproduces the network")
     again, _ = _call(he_init, n_in, n_out, seed)
-    if not (isinstance(again, np.ndarray) and again.shape == W.shape and np.array_equal(again, W)):
+    if not (isinstance(again.value, np.ndarray) and again.value.shape == W.shape and np.array_equal(again.value, W)):
         return ("two calls with identically seeded generators gave different matrices",
                 "draw the numbers from the rng you are given (rng.standard_normal or rng.normal), not from "
                 "np.random, so that a seed reproduces the same network")
+    other, _ = _call(he_init, n_in, n_out, seed + 1000)
+    if isinstance(other.value, np.ndarray) and np.array_equal(other.value, W):
+        return ("generators with different seeds gave the same matrix",
+                "your function ignores the rng it is given (does it make its own, e.g. "
+                "np.random.default_rng(0)?): draw from the rng argument")
     return _statistics_problem(W.astype(np.float64), n_in, n_out)
 
 
@@ -98,7 +127,7 @@ def _statistics_problem(W, n_in, n_out):
     if abs(mean) > MEAN_TOLERANCE * standard_error:
         return (f"the weights' mean is {mean:.3g}, too far from 0 for {W.size} draws "
                 f"(allowed: within {MEAN_TOLERANCE * standard_error:.2g})",
-                "draw from a distribution centred on 0: N(0, 2 / n_in)")
+                "draw from a distribution centred on 0: N(0, 2 / n_in), so the mean is 0")
     return None
 
 

@@ -1,20 +1,33 @@
 """Chapter 07 exercises: one step of Adam, and one step of momentum, as pure functions.
 
-    adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v)
-        m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g^2
-        m_hat = m / (1 - beta1^t);   v_hat = v / (1 - beta2^t)        (t = 1 at the first step)
-        param <- param - lr m_hat / (sqrt(v_hat) + eps)
+    check_adam_step(adam_step)            adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v)
+    check_momentum_step(momentum_step)    momentum_step(param, grad, velocity, lr, beta) -> (param, velocity)
 
-    momentum_step(param, grad, velocity, lr, beta) -> (param, velocity)
-        velocity <- beta velocity - lr g;   param <- param + velocity     (nnlib.Momentum's convention)
-
-All arrays share one shape (any shape); the checkers try several, with hand-checkable and edge cases.
-When a result is wrong, the diagnosis recomputes the step the way the typical mistakes do and names the
-mistake whose result matches.
+Both return new arrays and leave their inputs unchanged (the checker notices an input changed in place).
+All arrays share one shape (any shape); the checkers try several, with hand-checkable and edge cases and an
+integer parameter array. When a result is wrong, the diagnosis recomputes the step the way the typical
+mistakes do and names the mistake whose result matches. Hints: hint("adam_step", 1), hint("momentum_step", 1).
 """
 import numpy as np
 
-from .harness import Case, check_function
+from .harness import Case, check_function, register_hints
+
+register_hints("adam_step", [
+    "Adam keeps two running averages, of the gradients and of their squares; both start at 0, so early on "
+    "they are too small and need a correction that depends on the step number t.",
+    "update m with beta1 and the gradient, v with beta2 and the squared gradient; divide each by one minus "
+    "its beta to the power t; step the parameter by lr times corrected m over (the square root of "
+    "corrected v, plus eps). Return the raw m and v, not the corrected ones.",
+    "m = beta1 * m + (1 - beta1) * grad; v = beta2 * v + (1 - beta2) * grad ** 2; m_hat = m / (1 - beta1 ** t); "
+    "v_hat = v / (1 - beta2 ** t); return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+])
+register_hints("momentum_step", [
+    "the velocity remembers a fraction beta of its old value and adds this step's push downhill; the "
+    "parameter then moves by the new velocity.",
+    "in nnlib's convention the push is -lr * grad, added to beta times the old velocity; update the "
+    "velocity first, then add it to the parameter.",
+    "velocity = beta * velocity - lr * grad; return param + velocity, velocity",
+])
 
 ADAM_DEFAULTS = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
 
@@ -74,14 +87,51 @@ def _matches(got, expected):
         return False
 
 
-def diagnose_adam_step(args, got, expected):
-    """Name the likely mistake in an adam_step result, or None."""
+ADAM_FORMULA_MISTAKES = [
+    (lambda p, g, m, v, t, lr, b1, b2, eps: _adam_with(p, g, m, v, t, lr, b1, b2, eps, v_beta_for_hat=b1),
+     "v_hat is corrected with beta1: each moment uses its own decay rate, v_hat = v / (1 - beta2**t)"),
+    (lambda p, g, m, v, t, lr, b1, b2, eps: _adam_with(p, g, m, v, t, lr, b1, b2, eps, eps_on_param=True),
+     "eps ended up added to the parameter: the denominator is (np.sqrt(v_hat) + eps), in parentheses"),
+    (lambda p, g, m, v, t, lr, b1, b2, eps: _adam_with(p, g, m, v, t, lr, b1, b2, eps, sign=1.0),
+     "the step went uphill: subtract it, param - lr * m_hat / (sqrt(v_hat) + eps)"),
+]
+
+
+def _adam_with(param, grad, m, v, t, lr, beta1, beta2, eps, v_beta_for_hat=None, eps_on_param=False, sign=-1.0):
+    with np.errstate(all="ignore"):
+        m = beta1 * m + (1 - beta1) * grad
+        v = beta2 * v + (1 - beta2) * grad * grad
+        m_hat = m / (1 - beta1 ** t)
+        v_hat = v / (1 - (v_beta_for_hat or beta2) ** t)
+        if eps_on_param:
+            param = param + sign * lr * m_hat / np.sqrt(v_hat) + eps
+        else:
+            param = param + sign * lr * m_hat / (np.sqrt(v_hat) + eps)
+    return param, m, v
+
+
+def diagnose_adam_step(args, got, expected, error=None):
+    """Name the likely mistake in an adam_step result (or its exception), or None."""
+    if error is not None:
+        if isinstance(error, FloatingPointError) and "divide" in str(error):
+            return ("a division by zero: at t = 1 the corrections are 1 - beta1**1 and 1 - beta2**1; "
+                    "with beta**(t - 1) they are 1 - beta**0 = 0")
+        if isinstance(error, FloatingPointError) and "sqrt" in str(error):
+            return ("the square root of a negative number: v averages the SQUARED gradient, "
+                    "v = beta2 v + (1 - beta2) g**2, so it can never be negative")
+        if "cast" in str(error):
+            return ("an in-place update (param -= ...) cannot store fractions in an integer array, and it changes "
+                    "the caller's array anyway: compute a new one, param = param - lr * ...")
+        return None
     if got is None:
         return None
     if isinstance(got, list):
         return "return a tuple, e.g. `return param, m, v`, not a list"
     for mistake, hint in ADAM_MISTAKES:
         if _matches(got, _adam(*args, **mistake)):
+            return hint
+    for mistake, hint in ADAM_FORMULA_MISTAKES:
+        if _matches(got, mistake(*args)):
             return hint
     if isinstance(got, tuple) and len(got) == 3 and _matches((expected[0], got[1], got[2]), expected):
         return "m and v are right but the parameter is not: param - lr * m_hat / (sqrt(v_hat) + eps)"
@@ -112,6 +162,8 @@ def _adam_cases():
         Case("step t=1000, where 1 - beta2**t is still far from 1",
              (rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), rng.normal(0, 0.1, (3, 2)),
               rng.uniform(0.01, 0.1, (3, 2)), 1000, 1e-3, 0.9, 0.999, 1e-8)),
+        Case("an integer parameter array param = [1, 2, 3] (dtype int64), step t=1",
+             (np.array([1, 2, 3]), np.array([0.5, -0.25, 1.0]), np.zeros(3), np.zeros(3), 1, 0.1, 0.9, 0.999, 1e-8)),
         Case("other hyperparameters: beta1=0.5, beta2=0.75, eps=1e-3, step t=4",
              (rng.normal(size=3), rng.normal(0, 0.01, 3), rng.normal(0, 0.01, 3), rng.uniform(0, 1e-4, 3), 4,
               0.05, 0.5, 0.75, 1e-3)),
@@ -119,10 +171,11 @@ def _adam_cases():
 
 
 def check_adam_step(adam_step):
-    """Check adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v) on 8 cases.
+    """Check adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v) on 9 cases.
 
     The hyperparameters are always passed positionally, so your defaults (if any) do not matter."""
-    return check_function("adam_step", adam_step, _adam_cases(), reference_adam_step, diagnose_adam_step)
+    return check_function("adam_step", adam_step, _adam_cases(), reference_adam_step, diagnose_adam_step,
+                          arg_names=["param", "grad", "m", "v"])
 
 
 # -- Momentum --------------------------------------------------------------------------------
@@ -146,11 +199,22 @@ MOMENTUM_MISTAKES = [
      "the parameter moved by the OLD velocity: update the velocity first, then param = param + velocity"),
     (lambda p, g, vel, lr, beta: (p - lr * g, beta * vel - lr * g),
      "the velocity is right but the parameter took a plain SGD step: add the new velocity, param + velocity"),
+    (lambda p, g, vel, lr, beta: (p + beta * (vel - lr * g), beta * (vel - lr * g)),
+     "beta multiplies only the old velocity: velocity = beta * velocity - lr * grad, not beta * (velocity - lr * grad)"),
+    (lambda p, g, vel, lr, beta: (p - (beta * vel - lr * g), beta * vel - lr * g),
+     "the velocity is right, but in nnlib's convention it is ADDED to the parameter: param + velocity"),
+    (lambda p, g, vel, lr, beta: (p + beta * vel + lr * g, beta * vel + lr * g),
+     "the gradient pushes downhill: velocity = beta * velocity - lr * grad (minus, not plus)"),
 ]
 
 
-def diagnose_momentum_step(args, got, expected):
-    """Name the likely mistake in a momentum_step result, or None."""
+def diagnose_momentum_step(args, got, expected, error=None):
+    """Name the likely mistake in a momentum_step result (or its exception), or None."""
+    if error is not None:
+        if "cast" in str(error):
+            return ("an in-place update (param += ...) cannot store fractions in an integer array, and it changes "
+                    "the caller's array anyway: compute a new one, param = param + velocity")
+        return None
     if got is None:
         return None
     if isinstance(got, list):
@@ -174,12 +238,14 @@ def _momentum_cases():
              (np.array([-1.0]), np.array([3.0]), np.array([0.4]), 0.01, 0.5)),
         Case("the first step: velocity starts at zero",
              (rng.normal(size=5), rng.normal(size=5), np.zeros(5), 0.1, 0.99)),
+        Case("an integer parameter array param = [3, -1] (dtype int64), velocity [0.5, 0.5]",
+             (np.array([3, -1]), np.array([1.0, -2.0]), np.array([0.5, 0.5]), 0.1, 0.9)),
         Case("a zero gradient: the velocity coasts on, shrinking by beta",
              (np.ones((2, 2)), np.zeros((2, 2)), np.array([[0.1, -0.1], [0.3, 0.0]]), 0.1, 0.9)),
     ]
 
 
 def check_momentum_step(momentum_step):
-    """Check momentum_step(param, grad, velocity, lr, beta) -> (param, velocity) on 5 cases."""
+    """Check momentum_step(param, grad, velocity, lr, beta) -> (param, velocity) on 6 cases."""
     return check_function("momentum_step", momentum_step, _momentum_cases(), reference_momentum_step,
-                          diagnose_momentum_step)
+                          diagnose_momentum_step, arg_names=["param", "grad", "velocity"])

@@ -1,10 +1,22 @@
 """The machinery behind every exercise checker: run a student's function on cases, compare with a
-reference implementation, and explain a failure specifically. A checker never crashes on what the
-student's function does: an exception, a wrong return type or a wrong shape is reported in words."""
+reference implementation, and explain a failure specifically.
+
+A checker never crashes on what the student's function does. Whatever it returns (None, a string, bytes,
+a list, a tuple of the wrong length, an array of the wrong shape or dtype) is described in words; an
+exception raised inside the student's code is reported as that exception, with the student's line; an
+input array the function changed in place is reported too, because the caller still needs it.
+"""
 import copy
+import os
+import traceback
 from dataclasses import dataclass
 
 import numpy as np
+
+_LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(module.__file__)) for module in (np,)) + (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # nnlib itself
+    os.path.dirname(os.path.abspath(copy.__file__)),              # the standard library
+)
 
 
 @dataclass
@@ -23,7 +35,7 @@ class CheckResult:
     passed: bool
     message: str
     case: str | None = None  # description of the first failing case
-    hint: str | None = None  # the likely mistake, when one was recognised
+    hint: str | None = None  # the diagnosis of the likely mistake, when one was recognised
 
     def __bool__(self):
         return self.passed
@@ -35,34 +47,182 @@ class CheckResult:
         return self.message
 
 
-def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6, atol=1e-8):
+# -- step-by-step hints ------------------------------------------------------------------------
+
+HINTS = {}  # exercise name -> list of hints, from a nudge to the formula
+
+
+def register_hints(name, steps):
+    """Record the hints of one exercise, in the order a student should read them."""
+    HINTS[name] = list(steps)
+
+
+class Hint(str):
+    """A hint shown in a notebook as plain text (its repr is the text itself)."""
+
+    def __repr__(self):
+        return str(self)
+
+
+def hint(name, step=1):
+    """Hint number `step` (1 = a nudge, the last = the formula) for the exercise called `name`,
+    the name its checker prints, e.g. hint("softmax", 2)."""
+    from . import load_all_chapters
+
+    load_all_chapters()
+    if name not in HINTS:
+        raise KeyError(f"there is no exercise called {name!r}; the exercises are: {', '.join(sorted(HINTS))}")
+    steps = HINTS[name]
+    if not isinstance(step, int) or step < 1:
+        raise ValueError(f'hints are numbered from 1: hint("{name}", 1), ... hint("{name}", {len(steps)})')
+    shown = min(step, len(steps))
+    text = f"Hint {shown} of {len(steps)} for {name}: {steps[shown - 1]}"
+    if shown < len(steps):
+        text += f'\n(More: hint("{name}", {shown + 1}).)'
+    elif step > len(steps):
+        text = f"(There are only {len(steps)} hints for {name}; this is the last.)\n" + text
+    return Hint(text)
+
+
+def stuck_line(name):
+    """The report's last line: how to ask for the hints of exercise `name` (None if it has none)."""
+    if name not in HINTS:
+        return None
+    return (f'  Stuck? hint("{name}", 1) gives a nudge, up to hint("{name}", {len(HINTS[name])}) for the formula '
+            f'(from nnlib.exercises import hint).')
+
+
+# -- calling the student's function --------------------------------------------------------------
+
+@dataclass
+class Attempt:
+    """What one call of the student's function did: its value, or the exception and where it came from."""
+
+    value: object = None
+    error: BaseException | None = None
+    where: str | None = None  # "line 3 of your code: `return e / e.sum(axis=1)`"
+
+
+def attempt(fn, args, strict_floats=True):
+    """Call fn(*args). With strict_floats, NumPy's overflow, invalid and divide-by-zero warnings become
+    FloatingPointError, so that e^1000 = inf is reported by name instead of printing a warning."""
+    try:
+        if strict_floats:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                return Attempt(fn(*args))
+        with np.errstate(all="ignore"):
+            return Attempt(fn(*args))
+    except Exception as error:  # the student's bug, reported instead of a traceback
+        return Attempt(error=error, where=student_line(error))
+
+
+def student_line(error):
+    """'line N of your code: `...`' for the innermost frame of the traceback outside NumPy, nnlib and
+    the standard library, i.e. the student's line that raised (or called what raised); None if none."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if not os.path.abspath(frame.filename).startswith(_LIBRARY_DIRS)
+              and not frame.filename.endswith(".pyx")]  # NumPy's compiled modules
+    if not frames:
+        return None
+    frame = frames[-1]
+    code = f": `{frame.line.strip()}`" if frame.line else ""
+    return f"line {frame.lineno} of your code{code}"
+
+
+def raised(outcome):
+    """The report line for an exception: its type, its message and the student's line."""
+    message = str(outcome.error)
+    text = f"your function raised {type(outcome.error).__name__}" + (f": {message}" if message else "")
+    if outcome.where:
+        text += f"\n  at {outcome.where}"
+    return text
+
+
+def changed_inputs(before, after, names=None, allowed=()):
+    """The names (or 'argument i') of array arguments the call changed, ignoring the indices in allowed."""
+    changed = []
+    for index, (old, new) in enumerate(zip(before, after)):
+        if index in allowed:
+            continue
+        if _differs(old, new):
+            changed.append(names[index] if names and index < len(names) else f"argument {index + 1}")
+    return changed
+
+
+def _differs(old, new):
+    if isinstance(old, np.ndarray):
+        return not (isinstance(new, np.ndarray) and old.shape == new.shape and old.dtype == new.dtype
+                    and np.array_equal(old, new, equal_nan=np.issubdtype(old.dtype, np.inexact)))
+    if isinstance(old, (list, tuple)):
+        return (not isinstance(new, type(old)) or len(old) != len(new)
+                or any(_differs(o, n) for o, n in zip(old, new)))
+    return False  # numbers, strings and generators: not the caller's data
+
+
+def mutation_report(changed):
+    """(problem, hint) for a function that changed the named inputs in place."""
+    what, name = " and ".join(changed), changed[0] if changed[0].isidentifier() else "x"
+    return (f"your function changed its input {what} in place; the caller still needs it unchanged",
+            f"compute into a new array instead of changing {what}: e.g. write `{name} = {name} - c` rather than "
+            f"`{name} -= c`, and copy an array (`{name}.copy()`) before assigning into it")
+
+
+def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6, atol=1e-8,
+                   arg_names=None, strict_floats=True):
     """Run student_fn and reference on every case; stop at the first disagreement.
 
-    diagnose(args, got, expected) may return a hint naming the likely mistake (or None).
-    Both functions get their own deep copies of the arguments, so an in-place change cannot leak.
+    diagnose(args, got, expected, error) may return a hint naming the likely mistake (or None); args are
+    unchanged copies of the case's inputs, got is what the student returned (None after an exception),
+    error the exception raised, if any. Every call gets its own deep copies of the arguments; an argument
+    the student's function changed is reported by its name in arg_names.
     """
     for case in cases:
         expected = reference(*copy.deepcopy(case.args))
-        try:
-            got = student_fn(*copy.deepcopy(case.args))
-        except NotImplementedError:
-            return failure(name, case, "is not implemented yet",
-                         "replace the `raise NotImplementedError(...)` line with your code, then run this check again")
-        except Exception as error:  # the student's bug, reported instead of a traceback
-            return failure(name, case, f"raised {type(error).__name__}: {error}", _hint(diagnose, case, None, expected))
-        problem = compare(got, expected, rtol, atol)
+        args, pristine = copy.deepcopy(case.args), copy.deepcopy(case.args)
+        outcome = attempt(student_fn, args, strict_floats)
+        if isinstance(outcome.error, NotImplementedError):
+            return not_implemented(name, case)
+        if outcome.error is not None:
+            return failure(name, case, raised(outcome),
+                           _hint(diagnose, pristine, None, expected, outcome.error))
+        changed = changed_inputs(pristine, args, arg_names)
+        if changed:
+            problem, advice = mutation_report(changed)
+            return failure(name, case, problem, advice)
+        problem = compare(outcome.value, expected, rtol, atol)
         if problem:
-            return failure(name, case, problem, _hint(diagnose, case, got, expected))
-    return CheckResult(name, True, f"✓ {name}: all {len(cases)} cases pass")
+            return failure(name, case, problem, _hint(diagnose, pristine, outcome.value, expected, None))
+    return passed(name, len(cases))
 
 
-def _hint(diagnose, case, got, expected):
-    if diagnose is None:
-        return None
-    try:
-        return diagnose(case.args, got, expected)
-    except Exception:  # a diagnosis that trips over odd output must not hide the report
-        return None
+def passed(name, n_cases, extra=""):
+    """The one-line report of a checker whose every case passed."""
+    return CheckResult(name, True, f"✓ {name}: all {n_cases} cases pass{extra}")
+
+
+def not_implemented(name, case):
+    """The report for a stub that still raises NotImplementedError."""
+    return failure(name, case, "is not implemented yet",
+                   "replace the `raise NotImplementedError(...)` line with your code, then run this check again")
+
+
+def _hint(diagnose, args, got, expected, error):
+    found = None
+    if error is None and got is None:
+        return ("your function returned None: finish it with a `return` line that hands back the result "
+                "(computing it into a variable is not enough)")
+    if diagnose is not None:
+        try:
+            found = diagnose(args, got, expected, error)
+        except Exception:  # a diagnosis that trips over odd output must not hide the report
+            found = None
+    if found is None and error is None and got is None:
+        found = ("your function returned None: finish it with a `return` line that hands back the result "
+                 "(computing it into a variable is not enough)")
+    if found is None and error is not None and isinstance(error, FloatingPointError):
+        found = (f"NumPy reported '{error}': some step produced inf or nan. Look at the line above; very large "
+                 f"or very small inputs are the usual cause")
+    return found
 
 
 def failure(name, case, problem, hint=None):
@@ -70,74 +230,111 @@ def failure(name, case, problem, hint=None):
     lines = [f"✗ {name} failed on case '{case.description}':", f"  {problem}"]
     if hint:
         lines.append(f"  Hint: {hint}")
+    stuck = stuck_line(name)
+    if stuck and problem != "is not implemented yet":
+        lines.append(stuck)
     return CheckResult(name, False, "\n".join(lines), case.description, hint)
 
 
-class OverflowRecorder:
-    """Calls a student's function with NumPy's overflow/invalid/divide warnings turned into
-    FloatingPointError, so that e^1000 = inf is reported by name instead of printing a warning and
-    returning nan; remembers the last exception for the diagnosis."""
+# -- comparing and describing ------------------------------------------------------------------
 
-    def __init__(self, fn):
-        self.fn, self.error = fn, None
+def is_number(value):
+    """True for a single real number (Python or NumPy, or a 0-d array), False for bools and the rest."""
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))) \
+        or (isinstance(value, np.ndarray) and value.ndim == 0 and _numeric(value))
 
-    def __call__(self, *args):
-        self.error = None
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                return self.fn(*args)
-        except Exception as error:
-            self.error = error
-            raise
+
+def _numeric(array):
+    return np.issubdtype(array.dtype, np.number) and not np.issubdtype(array.dtype, np.complexfloating)
 
 
 def compare(got, expected, rtol=1e-6, atol=1e-8):
-    """A sentence describing how got differs from expected, or None when they agree.
+    """A sentence describing how got differs from expected, or None when they agree. Never raises.
     Tuples are compared item by item (e.g. the (dX, dW, db) of a backward pass)."""
+    try:
+        return _compare(got, expected, rtol, atol)
+    except Exception as error:  # a value so odd that comparing it fails: still a sentence, not a crash
+        return f"expected {describe(expected)}, got {describe(got)} (they cannot be compared: {error})"
+
+
+def _compare(got, expected, rtol, atol):
     if isinstance(expected, tuple):
         if not isinstance(got, tuple) or len(got) != len(expected):
             return f"expected a tuple of {len(expected)} items, got {describe(got)}"
         for i, (g, e) in enumerate(zip(got, expected)):
-            problem = compare(g, e, rtol, atol)
+            problem = _compare(g, e, rtol, atol)
             if problem:
                 return f"item {i} of the returned tuple: {problem}"
         return None
-    if np.isscalar(expected):
-        if not (np.isscalar(got) or (isinstance(got, np.ndarray) and got.ndim == 0)):
+    if isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
+        if not isinstance(got, (int, np.integer)) or isinstance(got, bool) or got != expected:
+            return f"expected the integer {expected}, got {describe(got)}"
+        return None
+    if is_number(expected):
+        if not is_number(got):
             return f"expected a single number, got {describe(got)}"
         if not np.isclose(float(got), float(expected), rtol=rtol, atol=atol):
             return f"expected {float(expected):.6g}, got {float(got):.6g}"
         return None
     if not isinstance(got, np.ndarray):
-        return f"expected a NumPy array of shape {expected.shape}, got {describe(got)}"
+        return f"expected {describe(expected)}\n  got      {describe(got)}"
+    if not _numeric(got):
+        return f"expected numbers, got an array of dtype {got.dtype}: {abbreviate(got)}"
     if got.shape != expected.shape:
-        return f"expected shape {expected.shape}, got shape {got.shape}"
+        return f"expected shape {expected.shape}, got shape {got.shape}\n    got {abbreviate(got)}"
     if np.issubdtype(expected.dtype, np.integer) and not np.issubdtype(got.dtype, np.integer):
         return f"expected integers (dtype {expected.dtype}), got dtype {got.dtype}"
     if not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=False):
+        note = ""
+        if np.issubdtype(expected.dtype, np.floating) and not np.issubdtype(got.dtype, np.floating):
+            note = "\n    (your array has an integer dtype: its fractions were cut off)"
         return (f"values differ:\n    expected {abbreviate(expected)}\n    got      {abbreviate(got)}"
-                f"\n    (largest difference {_largest_difference(got, expected)})")
+                f"\n    (largest difference {_largest_difference(got, expected)}){note}")
     return None
 
 
 def _largest_difference(got, expected):
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         difference = np.abs(got.astype(np.float64) - expected.astype(np.float64))
     return "nan" if np.isnan(difference).any() else f"{difference.max():.3g}"
 
 
-def describe(value):
-    """A few words naming what a student's function returned, e.g. 'an array of shape (2, 3)'."""
+def describe(value, limit=40):
+    """A few words naming a value, e.g. 'an array of shape (2, 3), dtype float64: [...]'."""
     if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
+        return f"an array of {abbreviate(value)}"
     if value is None:
-        return "None (did you forget `return`?)"
+        return "None (your function ended without a `return` statement, or returned nothing)"
+    if isinstance(value, (bool, np.bool_)):
+        return f"the boolean {value}"
+    if is_number(value):
+        shown = f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
+        return f"the number {shown} ({type(value).__name__})"
+    if isinstance(value, (str, bytes)):
+        text = repr(value)
+        text = text if len(text) <= limit else text[:limit] + "..."
+        return f"{'the string' if isinstance(value, str) else 'the bytes'} {text}"
+    if isinstance(value, (list, tuple)):
+        kinds = ", ".join(_kind(item) for item in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"a {type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''} ({kinds})"
     return f"a {type(value).__name__}"
 
 
+def _kind(item):
+    if isinstance(item, np.ndarray):
+        return f"array {item.shape}"
+    if is_number(item):
+        return repr(item) if len(repr(item)) < 12 else type(item).__name__
+    return type(item).__name__
+
+
 def abbreviate(array, limit=6):
-    """A short one-line rendering of an array: shape and its first few values."""
-    flat = np.asarray(array).ravel()
-    shown = ", ".join(f"{v:.4g}" if np.issubdtype(flat.dtype, np.floating) else str(v) for v in flat[:limit])
+    """A short one-line rendering of an array: shape, dtype and its first few values."""
+    array = np.asarray(array)
+    flat = array.ravel()
+    if np.issubdtype(flat.dtype, np.floating):
+        shown = ", ".join(f"{v:.4g}" for v in flat[:limit])
+    else:
+        shown = ", ".join(str(v)[:12] for v in flat[:limit])
     more = ", ..." if flat.size > limit else ""
-    return f"shape {np.shape(array)}: [{shown}{more}]"
+    return f"shape {array.shape}, dtype {array.dtype}: [{shown}{more}]"
