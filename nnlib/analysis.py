@@ -160,6 +160,18 @@ def shift_images(X, rows=0, cols=0):
     return shifted.reshape(len(images), -1)
 
 
+def accuracy_under_shifts(net, X, y, shifts, axis="cols"):
+    """The accuracy of net on the images X (m, 784) with labels y (m,), moved by each number of pixels in
+    `shifts` (shift_images): axis "cols" moves them right (negative: left), "rows" down (negative: up).
+    Returns an array with one accuracy (a fraction) per shift."""
+    if axis not in ("rows", "cols"):
+        raise ValueError(f'axis must be "rows" (shift down/up) or "cols" (shift right/left), got {axis!r}')
+    y = np.asarray(y)
+    if y.shape != (len(X),):
+        raise ValueError(f"y must hold one label per image: expected shape ({len(X)},), got {y.shape}")
+    return np.array([float(np.mean(net.predict(shift_images(X, **{axis: s})) == y)) for s in shifts])
+
+
 def add_noise(X, sigma, rng):
     """X + Gaussian noise of standard deviation sigma, clipped to the valid pixel range [0, 1]."""
     if sigma < 0:

@@ -191,6 +191,16 @@ class ConvNet:
         a, head_caches = self.head.forward(features, training)
         return a, (feature_caches, head_caches)
 
+    def feature_maps(self, X):
+        """What every feature layer outputs for X (m, C*H*W), in evaluation mode: a list with one array
+        (m, C_l, H_l, W_l) per layer of self.features, in order (a convolution's maps, the same after its
+        activation, after pooling, ...), to look at what the convolutions detect."""
+        A, maps = self.check_input(X).reshape(len(X), *self.input_shape), []
+        for layer in self.features:
+            A, _ = layer.forward(A, False)
+            maps.append(A)
+        return maps
+
     def _features_forward(self, X, training):
         A, caches = X.reshape(len(X), *self.input_shape), []
         for layer in self.features:

@@ -20,17 +20,24 @@ def output_size(size, window, stride, padding):
 
 
 def _check_conv_arguments(X, K, b, stride, padding):
-    if X.ndim != 4:
-        raise ValueError(f"X must be a batch of images of shape (m, C, H, W), got shape {X.shape}")
+    if np.ndim(X) != 4:
+        raise ValueError(f"X must be a batch of images of shape (m, C, H, W), got shape {np.shape(X)}")
     if K.ndim != 4 or K.shape[1] != X.shape[1]:
         raise ValueError(f"K must have shape (F, C, kh, kw) with C = {X.shape[1]} channels as in X, got {K.shape}")
     if b.shape != (K.shape[0],):
         raise ValueError(f"b must have shape ({K.shape[0]},), one bias per filter, got {b.shape}")
+    return _check_geometry(X, K.shape[2], K.shape[3], stride, padding)
+
+
+def _check_geometry(X, kh, kw, stride, padding):
+    """(H_out, W_out) for windows of kh x kw on X (m, C, H, W), after checking stride and padding."""
+    if np.ndim(X) != 4:
+        raise ValueError(f"X must be a batch of images of shape (m, C, H, W), got shape {np.shape(X)}")
     if not (isinstance(stride, (int, np.integer)) and stride >= 1):
         raise ValueError(f"stride must be a whole number >= 1, got {stride!r}")
     if not (isinstance(padding, (int, np.integer)) and padding >= 0):
         raise ValueError(f"padding must be a whole number >= 0, got {padding!r}")
-    return output_size(X.shape[2], K.shape[2], stride, padding), output_size(X.shape[3], K.shape[3], stride, padding)
+    return output_size(X.shape[2], kh, stride, padding), output_size(X.shape[3], kw, stride, padding)
 
 
 def _pad(X, padding):
@@ -85,6 +92,15 @@ def _im2col(X_pad, kh, kw, stride, H_out, W_out):
             patch = X_pad[:, :, u:u + stride * (H_out - 1) + 1:stride, v:v + stride * (W_out - 1) + 1:stride]
             columns[:, u, v] = patch.transpose(1, 0, 2, 3)
     return columns.reshape(C * kh * kw, m * H_out * W_out)
+
+
+def im2col(X, kh, kw, stride=1, padding=0):
+    """The windows of X (m, C, H, W) that a kh x kw filter sees, as the columns of one matrix of shape
+    (C*kh*kw, m*H_out*W_out): column (i, y, x) is the window at output position (y, x) of example i,
+    flattened channel by channel and row by row, like a filter K[f] (C, kh, kw) flattened. So the whole
+    convolution is the one matrix product K.reshape(F, -1) @ im2col(X, ...), see conv2d_forward."""
+    H_out, W_out = _check_geometry(X, kh, kw, stride, padding)
+    return _im2col(_pad(np.asarray(X), padding), kh, kw, stride, H_out, W_out)
 
 
 def conv2d_forward(X, K, b, stride=1, padding=0):

@@ -5,6 +5,7 @@ import pytest
 from nnlib import Adam, Network, to_one_hot, train
 from nnlib.analysis import saliency
 from nnlib.convnet import Activation, Conv2D, ConvNet, MaxPool2D, layer_from_config
+from nnlib.convolution import conv2d_forward
 from nnlib.gradcheck import check_network_gradients, numerical_gradient, rel_error
 
 
@@ -77,6 +78,20 @@ def test_saliency_flows_through_the_convolutions():
     analytic = saliency(net, X, classes)
     picked = lambda: float(sum(net.forward(X)[1][1][-1][1][i, c] for i, c in enumerate(classes)))  # logits
     assert rel_error(analytic, numerical_gradient(picked, X)) < 1e-7
+
+
+def test_feature_maps_are_each_layers_output_in_evaluation_mode():
+    net = small_convnet(dropout=0.5)
+    X, _ = batch(3)
+    maps = net.feature_maps(X)
+    assert [a.shape for a in maps] == [(3, 3, 8, 8), (3, 3, 8, 8), (3, 3, 4, 4), (3, 4, 2, 2), (3, 4, 2, 2)]
+    conv = net.features[0]
+    first, _ = conv2d_forward(X.reshape(3, 2, 8, 8), conv.K, conv.b, padding=1)
+    np.testing.assert_allclose(maps[0], first)
+    np.testing.assert_allclose(maps[1], np.tanh(first))
+    np.testing.assert_allclose(net.head.forward(maps[-1].reshape(3, -1))[0], net.forward(X)[0])
+    with pytest.raises(ValueError, match="first layer expects 128"):
+        net.feature_maps(np.zeros((1, 784)))
 
 
 def test_dropout_acts_on_the_head_only_in_training():
