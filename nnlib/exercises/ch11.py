@@ -148,7 +148,9 @@ def conv2d_cases():
         Case("the worked example: the 5x5 bar and the 3x3 vertical-edge filter, stride 1, no padding",
              (bar, edge, zero, 1, 0)),
         Case("the worked example with padding 1 (a 5x5 output)", (bar, edge, zero, 1, 1)),
-        Case("the worked example with stride 2 and padding 1 (a 3x3 output)", (bar, edge, zero, 2, 1)),
+        Case("the worked example with stride 2 (a 2x2 output)", (bar, edge, zero, 2, 0)),
+        Case("stride 2 and padding 2 on a random 7x7 image",
+             (rng.standard_normal((1, 1, 7, 7)), rng.standard_normal((2, 1, 3, 3)), rng.standard_normal(2), 2, 2)),
         Case("3 filters with biases [0.5, -1, 2] on a random 6x6 image",
              (rng.standard_normal((1, 1, 6, 6)), rng.standard_normal((3, 1, 3, 3)), np.array([0.5, -1.0, 2.0]),
               1, 0)),
@@ -236,7 +238,7 @@ def diagnose_conv2d(args, got, expected, error=None):
 
 
 def check_conv2d(student_fn):
-    """Check conv2d(X, K, b, stride, padding) -> out (m, F, H_out, W_out) on 9 cases."""
+    """Check conv2d(X, K, b, stride, padding) -> out (m, F, H_out, W_out) on 10 cases."""
     # float32 sums of a few dozen products are exact to about 1e-6: such a float32 answer is right too
     return check_function("conv2d", student_fn, conv2d_cases(), reference_conv2d, diagnose_conv2d,
                           rtol=1e-5, atol=1e-5, arg_names=["X", "K", "b"])
