@@ -7,11 +7,21 @@ image (C, H, W) (nnlib.convolution documents that shape), runs its feature layer
 optimizers, the gradient checker and evaluation work for both with no second code path; the head's
 backward pass is the MLP's own, continued into the convolutions through its input gradient.
 """
+import inspect
+
 import numpy as np
 
-from .convolution import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward
+from .activations import check_activation_name
+from .convolution import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward, output_size
 from .layers import activation_backward, activation_forward
 from .network import Network
+
+
+def _whole(name, value, minimum):
+    """value as an int, or a ValueError saying that `name` must be a whole number >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
 
 
 class Conv2D:
@@ -21,7 +31,8 @@ class Conv2D:
     kind = "conv"
 
     def __init__(self, filters, size, stride=1, padding=0):
-        self.filters, self.size, self.stride, self.padding = int(filters), int(size), int(stride), int(padding)
+        self.filters, self.size = _whole("filters", filters, 1), _whole("filter size", size, 1)
+        self.stride, self.padding = _whole("stride", stride, 1), _whole("padding", padding, 0)
         self.K = self.b = None
 
     def build(self, input_shape, rng, dtype):
@@ -30,8 +41,13 @@ class Conv2D:
         scale = np.sqrt(2.0 / (channels * self.size ** 2))
         self.K = (scale * rng.standard_normal((self.filters, channels, self.size, self.size))).astype(dtype)
         self.b = np.zeros(self.filters, dtype=dtype)
-        out, _ = conv2d_forward(np.zeros((1, *input_shape), dtype), self.K, self.b, self.stride, self.padding)
-        return out.shape[1:]
+        return self.output_shape(input_shape)
+
+    def output_shape(self, input_shape):
+        """(F, H_out, W_out) for inputs of shape (C, H, W), by the output-size formula (nothing is computed)."""
+        _, H, W = input_shape
+        return (self.filters, output_size(H, self.size, self.stride, self.padding),
+                output_size(W, self.size, self.stride, self.padding))
 
     def parameters(self):
         """[K, b]: the arrays an optimizer updates in place."""
@@ -58,10 +74,14 @@ class Activation:
     kind = "activation"
 
     def __init__(self, name="relu"):
-        self.name = name
+        self.name = check_activation_name(name)
 
     def build(self, input_shape, rng, dtype):
         """No parameters; the shape is unchanged."""
+        return self.output_shape(input_shape)
+
+    def output_shape(self, input_shape):
+        """The input's shape: an activation acts element by element."""
         return tuple(input_shape)
 
     def parameters(self):
@@ -87,13 +107,17 @@ class MaxPool2D:
     kind = "maxpool"
 
     def __init__(self, size=2, stride=None):
-        self.size = int(size)
-        self.stride = self.size if stride is None else int(stride)
+        self.size = _whole("pooling size", size, 1)
+        self.stride = self.size if stride is None else _whole("pooling stride", stride, 1)
 
     def build(self, input_shape, rng, dtype):
         """No parameters; returns the pooled shape (C, H_out, W_out)."""
-        out, _ = maxpool_forward(np.zeros((1, *input_shape), dtype), self.size, self.stride)
-        return out.shape[1:]
+        return self.output_shape(input_shape)
+
+    def output_shape(self, input_shape):
+        """(C, H_out, W_out) for inputs of shape (C, H, W), by the output-size formula (nothing is computed)."""
+        C, H, W = input_shape
+        return C, output_size(H, self.size, self.stride, 0), output_size(W, self.size, self.stride, 0)
 
     def parameters(self):
         """None: pooling learns nothing."""
@@ -117,11 +141,19 @@ LAYER_KINDS = {cls.kind: cls for cls in (Conv2D, Activation, MaxPool2D)}
 
 def layer_from_config(config):
     """The layer a config() dict describes, e.g. {'kind': 'conv', 'filters': 32, 'size': 5, ...}."""
+    if not isinstance(config, dict):
+        raise ValueError(f"a layer is described by a dict such as {{'kind': 'conv', 'filters': 8, 'size': 5}}, "
+                         f"got {type(config).__name__}")
     arguments = dict(config)
     kind = arguments.pop("kind", None)
-    if kind not in LAYER_KINDS:
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:
         raise ValueError(f"unknown layer kind {kind!r}; choose one of {', '.join(LAYER_KINDS)}")
-    return LAYER_KINDS[kind](**arguments)
+    cls = LAYER_KINDS[kind]
+    accepted = list(inspect.signature(cls).parameters)
+    unknown = [name for name in arguments if name not in accepted]
+    if unknown:
+        raise ValueError(f"a {kind} layer takes {', '.join(accepted)}; got the unknown setting {unknown[0]!r}")
+    return cls(**arguments)
 
 
 class ConvNet:

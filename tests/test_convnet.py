@@ -108,6 +108,31 @@ def test_layer_configs_round_trip():
         layer_from_config({"kind": "dense"})
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: Conv2D(0, 5), "filters must be a whole number >= 1, got 0"),
+    (lambda: Conv2D(8, 2.5), "filter size must be a whole number >= 1, got 2.5"),
+    (lambda: Conv2D(8, 3, stride=True), "stride must be a whole number >= 1, got True"),
+    (lambda: Conv2D(8, 3, padding=-1), "padding must be a whole number >= 0, got -1"),
+    (lambda: Activation("softmax"), "unknown activation 'softmax'"),
+    (lambda: MaxPool2D(0), "pooling size must be a whole number >= 1, got 0"),
+    (lambda: MaxPool2D(2, stride="2"), "pooling stride must be a whole number >= 1, got '2'"),
+    (lambda: layer_from_config({"kind": "conv", "filters": 8, "size": 3, "dilation": 2}),
+     "a conv layer takes filters, size, stride, padding; got the unknown setting 'dilation'"),
+    (lambda: layer_from_config(["conv", 8, 3]), "a layer is described by a dict"),
+    (lambda: ConvNet([Conv2D(4, 9)], [10], input_shape=(1, 8, 8)), "a window of 9 does not fit an input of 8"),
+])
+def test_bad_layers_say_what_is_wrong(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_layer_shapes_come_from_the_formula_without_computing():
+    assert Conv2D(16, 5, padding=2).output_shape((1, 28, 28)) == (16, 28, 28)
+    assert Conv2D(4, 3, stride=2).output_shape((3, 9, 8)) == (4, 4, 3)
+    assert MaxPool2D(2).output_shape((16, 7, 9)) == (16, 3, 4)
+    assert Activation("tanh").output_shape((2, 5, 5)) == (2, 5, 5)
+
+
 def test_bad_inputs_get_the_networks_messages():
     net = small_convnet()
     with pytest.raises(ValueError, match="X has 784 features per row but the first layer expects 128"):
