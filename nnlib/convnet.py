@@ -8,10 +8,11 @@ optimizers, the gradient checker and evaluation work for both with no second cod
 backward pass is the MLP's own, continued into the convolutions through its input gradient.
 """
 import inspect
+import re
 
 import numpy as np
 
-from .activations import check_activation_name
+from .activations import ELEMENTWISE, check_activation_name
 from .convolution import conv2d_backward, conv2d_forward, maxpool_backward, maxpool_forward, output_size
 from .layers import activation_backward, activation_forward
 from .network import Network
@@ -42,6 +43,17 @@ class Conv2D:
         self.K = (scale * rng.standard_normal((self.filters, channels, self.size, self.size))).astype(dtype)
         self.b = np.zeros(self.filters, dtype=dtype)
         return self.output_shape(input_shape)
+
+    def values_per_example(self, input_shape):
+        """How many numbers a forward pass holds per example: the im2col columns (C*size^2 per output
+        position) and the output maps; what bounds the memory of a batch."""
+        F, H_out, W_out = self.output_shape(input_shape)
+        return (input_shape[0] * self.size ** 2 + F) * H_out * W_out
+
+    def spec(self):
+        """This layer in the notation of parse_features, e.g. conv16x5p2 (stride and padding when not 1 and 0)."""
+        return (f"conv{self.filters}x{self.size}" + (f"s{self.stride}" if self.stride != 1 else "")
+                + (f"p{self.padding}" if self.padding else ""))
 
     def output_shape(self, input_shape):
         """(F, H_out, W_out) for inputs of shape (C, H, W), by the output-size formula (nothing is computed)."""
@@ -84,6 +96,14 @@ class Activation:
         """The input's shape: an activation acts element by element."""
         return tuple(input_shape)
 
+    def values_per_example(self, input_shape):
+        """The output's size: one number per input number."""
+        return int(np.prod(input_shape))
+
+    def spec(self):
+        """This layer in the notation of parse_features: its activation's name."""
+        return self.name
+
     def parameters(self):
         """None: an activation learns nothing."""
         return []
@@ -119,6 +139,14 @@ class MaxPool2D:
         C, H, W = input_shape
         return C, output_size(H, self.size, self.stride, 0), output_size(W, self.size, self.stride, 0)
 
+    def values_per_example(self, input_shape):
+        """The pooled maps' size per example."""
+        return int(np.prod(self.output_shape(input_shape)))
+
+    def spec(self):
+        """This layer in the notation of parse_features, e.g. pool2 (or pool3s2 when the stride differs)."""
+        return f"pool{self.size}" + (f"s{self.stride}" if self.stride != self.size else "")
+
     def parameters(self):
         """None: pooling learns nothing."""
         return []
@@ -137,6 +165,37 @@ class MaxPool2D:
 
 
 LAYER_KINDS = {cls.kind: cls for cls in (Conv2D, Activation, MaxPool2D)}
+_SPEC = re.compile(r"^(?:conv(?P<filters>\d+)x(?P<size>\d+)(?:s(?P<stride>\d+))?(?:p(?P<padding>\d+))?"
+                   r"|pool(?P<pool>\d+)(?:s(?P<pool_stride>\d+))?)$")
+
+
+def parse_features(spec):
+    """Feature layers from a compact text, e.g. "conv16x5p2,relu,pool2,conv32x5p2,relu,pool2":
+    convF x k (F filters of k x k, then optional sN for the stride and pN for the padding), poolK (K x K
+    max-pooling, optional sN), and an activation's name (relu, tanh, ...). Returns a list of new layers."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"feature layers must be a text such as 'conv16x5p2,relu,pool2', got {spec!r}")
+    layers = []
+    for token in (part.strip() for part in spec.split(",")):
+        match = _SPEC.match(token)
+        if match and match["pool"]:
+            stride = match["pool_stride"]
+            layers.append(MaxPool2D(int(match["pool"]), None if stride is None else int(stride)))
+        elif match:
+            layers.append(Conv2D(int(match["filters"]), int(match["size"]), int(match["stride"] or 1),
+                                 int(match["padding"] or 0)))
+        elif token in ELEMENTWISE:
+            layers.append(Activation(token))
+        else:
+            raise ValueError(f"cannot read the feature layer {token!r}: write convFxK (e.g. conv16x5, with sN for "
+                             f"a stride and pN for padding: conv16x5p2), poolK (e.g. pool2), or an activation "
+                             f"({', '.join(ELEMENTWISE)})")
+    return layers
+
+
+def features_spec(layers):
+    """The text parse_features reads back into the same layers, e.g. "conv16x5p2,relu,pool2"."""
+    return ",".join(layer.spec() for layer in layers)
 
 
 def layer_from_config(config):
@@ -154,6 +213,19 @@ def layer_from_config(config):
     if unknown:
         raise ValueError(f"a {kind} layer takes {', '.join(accepted)}; got the unknown setting {unknown[0]!r}")
     return cls(**arguments)
+
+
+PREDICT_BUDGET = 1 << 26   # numbers held by the largest layer of one prediction chunk: 256 MB in float32
+
+
+def work_per_example(features, input_shape):
+    """The most numbers any one feature layer holds for one example in a forward pass (its im2col columns
+    and outputs), computed from the shapes alone: what a batch's memory grows with."""
+    most, shape = 0, tuple(input_shape)
+    for layer in features:
+        most = max(most, layer.values_per_example(shape))
+        shape = layer.output_shape(shape)
+    return most
 
 
 class ConvNet:
@@ -175,6 +247,7 @@ class ConvNet:
                             init=init, seed=int(rng.integers(2 ** 31)), dropout=dropout,
                             weight_decay=weight_decay, dtype=self.dtype)
         self.feature_shape, self.weight_decay, self.seed = shape, float(weight_decay), seed
+        self.values_per_example = work_per_example(self.features, self.input_shape)
 
     def __repr__(self):
         layers = ", ".join(f"{layer.kind}" for layer in self.features)
@@ -279,9 +352,11 @@ class ConvNet:
         return 0.5 * self.weight_decay * sum(float(np.sum(K * K)) for K in kernels) if self.weight_decay else 0.0
 
     def predict_proba(self, X, batch_size=1000):
-        """Output activations for X (m, sizes[-1]), computed in chunks of batch_size rows (convolutions of a
-        whole data set at once would need gigabytes)."""
+        """Output activations for X (m, sizes[-1]), computed in chunks of at most batch_size rows, fewer if a
+        chunk's largest layer would hold more than PREDICT_BUDGET numbers (convolutions of a whole data set
+        at once would need gigabytes)."""
         X = self.check_input(X)
+        batch_size = max(1, min(int(batch_size), PREDICT_BUDGET // max(1, self.values_per_example)))
         chunks = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
         return np.concatenate(chunks) if chunks else np.empty((0, self.sizes[-1]), self.dtype)
 

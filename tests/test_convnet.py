@@ -4,7 +4,9 @@ import pytest
 
 from nnlib import Adam, Network, to_one_hot, train
 from nnlib.analysis import saliency
-from nnlib.convnet import Activation, Conv2D, ConvNet, MaxPool2D, layer_from_config
+from nnlib import convnet as convnet_module
+from nnlib.convnet import (Activation, Conv2D, ConvNet, MaxPool2D, features_spec, layer_from_config,
+                           parse_features, work_per_example)
 from nnlib.convolution import conv2d_forward
 from nnlib.gradcheck import check_network_gradients, numerical_gradient, rel_error
 
@@ -146,3 +148,38 @@ def test_a_convnet_without_feature_layers_is_its_head():
     plain = Network([4, 6, 3], activation="relu", init="he", seed=net.head.seed)
     X = np.random.default_rng(0).standard_normal((5, 4))
     np.testing.assert_allclose(net.predict_proba(X), plain.predict_proba(X))
+
+
+def test_feature_specs_read_and_write_the_same_layers():
+    layers = parse_features("conv16x5p2, relu,pool2,conv32x3s2p1,tanh,pool3s2")
+    assert [layer.config() for layer in layers] == [
+        Conv2D(16, 5, padding=2).config(), Activation("relu").config(), MaxPool2D(2).config(),
+        Conv2D(32, 3, stride=2, padding=1).config(), Activation("tanh").config(), MaxPool2D(3, stride=2).config()]
+    assert features_spec(layers) == "conv16x5p2,relu,pool2,conv32x3s2p1,tanh,pool3s2"
+    assert features_spec(parse_features(features_spec(layers))) == features_spec(layers)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("", "feature layers must be a text such as 'conv16x5p2,relu,pool2'"),
+    ("conv16,relu", "cannot read the feature layer 'conv16': write convFxK"),
+    ("conv16x5,softmax", "cannot read the feature layer 'softmax'"),
+    ("conv0x5", "filters must be a whole number >= 1, got 0"),
+    ("pool0", "pooling size must be a whole number >= 1, got 0"),
+])
+def test_bad_feature_specs_say_what_to_write(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_features(spec)
+
+
+def test_prediction_chunks_shrink_to_keep_the_largest_layer_within_the_budget(monkeypatch):
+    net = small_convnet()
+    per_example = work_per_example(net.features, net.input_shape)
+    assert per_example == net.values_per_example == (2 * 9 + 3) * 64   # conv1: im2col columns and 3 maps of 8x8
+    X, _ = batch(10)
+    expected = np.concatenate([net.forward(X[i:i + 1])[0] for i in range(10)])
+    sizes = []
+    original = net.forward
+    monkeypatch.setattr(net, "forward", lambda X, training=False: (sizes.append(len(X)), original(X, training))[1])
+    monkeypatch.setattr(convnet_module, "PREDICT_BUDGET", 3 * per_example)
+    np.testing.assert_allclose(net.predict_proba(X), expected)
+    assert sizes == [3, 3, 3, 1]
