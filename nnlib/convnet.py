@@ -8,6 +8,7 @@ optimizers, the gradient checker and evaluation work for both with no second cod
 backward pass is the MLP's own, continued into the convolutions through its input gradient.
 """
 import inspect
+import math
 import re
 
 import numpy as np
@@ -98,7 +99,7 @@ class Activation:
 
     def values_per_example(self, input_shape):
         """The output's size: one number per input number."""
-        return int(np.prod(input_shape))
+        return math.prod(input_shape)
 
     def spec(self):
         """This layer in the notation of parse_features: its activation's name."""
@@ -141,7 +142,7 @@ class MaxPool2D:
 
     def values_per_example(self, input_shape):
         """The pooled maps' size per example."""
-        return int(np.prod(self.output_shape(input_shape)))
+        return math.prod(self.output_shape(input_shape))
 
     def spec(self):
         """This layer in the notation of parse_features, e.g. pool2 (or pool3s2 when the stride differs)."""
@@ -250,8 +251,10 @@ class ConvNet:
         self.values_per_example = work_per_example(self.features, self.input_shape)
 
     def __repr__(self):
-        layers = ", ".join(f"{layer.kind}" for layer in self.features)
-        return f"ConvNet({self.input_shape} -> [{layers}] -> {self.head!r})"
+        shape = "x".join(map(str, self.input_shape))
+        return (f"ConvNet({shape} -> {features_spec(self.features)} -> {'-'.join(map(str, self.head.sizes))}, "
+                f"activation={self.head.activation!r}, output={self.output!r}, loss={self.loss!r}, "
+                f"dtype={self.dtype.name})")
 
     @property
     def sizes(self):
