@@ -6,7 +6,9 @@
     python3 run.py lab --student   build the student edition (solutions removed) and open it in JupyterLab
     python3 run.py test       set up .venv (first time only) and run every test, notebooks included
     python3 run.py notebooks  set up .venv and execute the whole series headless into build/notebooks/
+    python3 run.py site       build the read-along site (static HTML of the stored notebooks) into build/site/
     python3 run.py regenerate maintainers: re-execute the notebooks in place and refresh their outputs
+    python3 run.py nav        maintainers: refresh the generated cells, contents and README blocks only
     python3 run.py student    teachers: build the student edition (solutions removed) into build/student/
                               and the teacher's guide into build/teacher-guide.md
     python3 run.py lock       maintainers: re-resolve the newest dependencies and rewrite constraints.txt
@@ -41,11 +43,15 @@ def venv_python():
     return BIN / VENV_PYTHON
 
 
-def extras():
+# Extras a command needs on top of dev, installed the first time that command runs.
+COMMAND_EXTRAS = {"site": {"site"}}
+
+
+def extras(command=None):
     """The optional dependency groups to install: always dev, plus any in $NNLIB_EXTRAS (comma-separated),
-    e.g. NNLIB_EXTRAS=browser for the real-browser test."""
+    e.g. NNLIB_EXTRAS=browser for the real-browser test, plus those the command needs."""
     wanted = os.environ.get("NNLIB_EXTRAS", "").replace(" ", "").split(",")
-    return ",".join(sorted({"dev", *filter(None, wanted)}))
+    return ",".join(sorted({"dev", *filter(None, wanted), *COMMAND_EXTRAS.get(command, ())}))
 
 
 def pyproject_digest():
@@ -56,17 +62,17 @@ def pyproject_digest():
     return digest.hexdigest()
 
 
-def is_up_to_date():
+def is_up_to_date(command=None):
     """True when .venv was installed for this Python and this pyproject.toml, with at least these extras."""
     if not (STAMP.exists() and venv_python().exists()):
         return False
     version, digest, installed = (STAMP.read_text().split("|") + ["", "", ""])[:3]
     return (version == str(sys.version_info[:3]) and digest == pyproject_digest()
-            and set(extras().split(",")) <= set(installed.strip().split(",")))
+            and set(extras(command).split(",")) <= set(installed.strip().split(",")))
 
 
-def ensure_environment():
-    if is_up_to_date():
+def ensure_environment(command=None):
+    if is_up_to_date(command):
         return
     if sys.version_info < (3, 10):
         sys.exit(f"nnlib needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
@@ -80,8 +86,8 @@ def ensure_environment():
     print("Installing nnlib and its dependencies into .venv (a minute or two, once) ...", flush=True)
     pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check"]
     run(pip + ["install", "--quiet", "--upgrade", "pip"])
-    install_pinned(pip, ["--editable", f"{ROOT}[{extras()}]"])
-    STAMP.write_text(f"{sys.version_info[:3]}|{pyproject_digest()}|{extras()}\n")
+    install_pinned(pip, ["--editable", f"{ROOT}[{extras(command)}]"])
+    STAMP.write_text(f"{sys.version_info[:3]}|{pyproject_digest()}|{extras(command)}\n")
 
 
 def install_pinned(pip, requirements):
@@ -135,14 +141,16 @@ def main(argv):
                               *[arg for arg in extra if arg != "--student"]],
         "test": lambda extra: [tool("pytest"), *extra],
         "notebooks": lambda extra: [venv_python(), "tools/notebooks.py", "run", *extra],
+        "site": lambda extra: [venv_python(), "tools/site_build.py", *extra],
         "regenerate": lambda extra: [venv_python(), "tools/notebooks.py", "regenerate", *extra],
+        "nav": lambda extra: [venv_python(), "tools/notebooks.py", "nav", *extra],
         "student": lambda extra: [venv_python(), "tools/student_edition.py", *extra],
     }
     if argv[:1] == ["lock"]:
         return lock()
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
-    ensure_environment()
+    ensure_environment(argv[0])
     if argv[0] == "lab" and "--student" in argv[1:]:
         run(commands["student"]([]))  # build (or refresh) the student edition first
     run(commands[argv[0]](argv[1:]))

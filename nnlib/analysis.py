@@ -19,9 +19,9 @@ SIDE = 28  # MNIST images are SIDE x SIDE
 def hidden_activations(net, X):
     """The activations a^1, ..., a^(L-1) of every hidden layer for X (evaluation mode, no dropout).
 
-    X: (m, sizes[0]).  Returns a list of L-1 arrays; entry l has shape (m, sizes[l+1])."""
-    _, caches = net.forward(net.check_input(X))
-    return [act_cache[2] for _, act_cache, _ in caches[:-1]]
+    X: (m, sizes[0]).  Returns a list of L-1 arrays; entry l has shape (m, sizes[l+1]).
+    The same as net.hidden_activations(X), as a function for symmetry with the rest of this module."""
+    return net.hidden_activations(X)
 
 
 def top_activating(activations, unit, k=8):
@@ -114,13 +114,8 @@ def loss_gradient(net, X, y):
     if net.output != "softmax":
         raise ValueError(f"loss_gradient needs a softmax output layer, this network has output={net.output!r}")
     y = _classes_for(X, y, net.sizes[-1])
-    logits = _logits(net, X)
+    logits = net.logits(X)
     return input_gradient(net, X, softmax(logits) - to_one_hot(y, net.sizes[-1], net.dtype))
-
-
-def _logits(net, X):
-    _, caches = net.forward(net.check_input(X))
-    return caches[-1][1]
 
 
 def _classes_for(X, classes, n_classes):

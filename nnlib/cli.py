@@ -11,6 +11,7 @@ Every mistake the user can make (a bad flag, a missing or wrong file) ends with 
 on stderr saying what was wrong; there is no traceback for those.
 """
 import argparse
+import math
 import sys
 import time
 from importlib import metadata
@@ -24,11 +25,11 @@ from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .metrics import accuracy, per_class_accuracy
 from .optimizers import OPTIMIZERS
-from .presets import (MNIST_CLASSES, MNIST_INPUTS, PRESETS, SCHEDULES, Config, build_network, build_optimizer,
-                      build_schedule, fold_input_scaling, get_preset, prepare_inputs, prepare_targets,
-                      with_overrides)
+from .presets import (AUGMENTATIONS, MNIST_CLASSES, MNIST_INPUTS, PRESETS, SCHEDULES, Config, build_augmentation,
+                      build_network, build_optimizer, build_schedule, fold_input_scaling, get_preset,
+                      prepare_inputs, prepare_targets, with_overrides)
 from .preprocess import load_image, to_mnist_format
-from .serialization import load_network, save_network
+from .serialization import check_save_target, load_network, save_network
 from .training import TrainingDiverged, train
 
 USAGE_ERROR = 2
@@ -65,11 +66,13 @@ def layer_sizes(text):
 
 
 def number_pair(text):
-    """"0.01,0.99" -> (0.01, 0.99); the first number must be the smaller."""
+    """"0.01,0.99" -> (0.01, 0.99); two finite numbers, the first the smaller."""
     try:
         low, high = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not two numbers low,high, e.g. 0.01,0.99") from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise argparse.ArgumentTypeError(f"{text!r}: both numbers must be finite (not nan or inf)")
     if not low < high:
         raise argparse.ArgumentTypeError(f"{text!r}: the first number must be smaller than the second")
     return low, high
@@ -88,17 +91,44 @@ def batch_size(text):
     return value
 
 
-def positive(kind):
-    """An argument type: text -> kind(text), rejected unless it is > 0."""
+def positive(kind, allow_zero=False):
+    """An argument type: text -> kind(text), rejected unless it is a finite number > 0 (>= 0 with allow_zero)."""
     def convert(text):
         try:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a positive {kind.__name__}")
+        if value is None or not math.isfinite(value) or not (value >= 0 if allow_zero else value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {convert.__name__}")
         return value
-    convert.__name__ = f"positive {kind.__name__}"
+    convert.__name__ = f"{'non-negative' if allow_zero else 'positive'} {kind.__name__}"
+    return convert
+
+
+def at_least_zero(name):
+    """An argument type for the setting `name`: a finite float >= 0 (nan, inf and negatives refused)."""
+    def convert(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            raise argparse.ArgumentTypeError(f"{text!r}: {name} must be >= 0 and finite")
+        return value
+    return convert
+
+
+def non_negative(kind):
+    """An argument type: text -> kind(text), rejected if it is negative."""
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__} >= 0")
+        return value
+    convert.__name__ = f"non-negative {kind.__name__}"
     return convert
 
 
@@ -131,8 +161,10 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_train(commands.add_parser("train", help="train a network on MNIST (see --preset)",
-                                   description="Train on the 60,000 MNIST training images; print the test "
-                                               "accuracy after every epoch. Flags override the preset."))
+                                   description="Train on the 60,000 MNIST training images (or on all but "
+                                               "--validation-size of them, choosing the epoch on those); "
+                                               "print the accuracy after every epoch and the test accuracy at "
+                                               "the end. Flags override the preset."))
     evaluate = commands.add_parser("evaluate", help="test accuracy and per-class accuracy of a saved model")
     evaluate.add_argument("model", help="a .npz file written by `nnlib train --save`")
     evaluate.add_argument("--data-dir", help="folder with the MNIST .gz files (default: the shipped copy)")
@@ -162,14 +194,26 @@ def _add_train(train_parser):
     opt.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule over the epochs")
     opt.add_argument("--step-every", type=positive(int), help="step schedule: epochs between drops")
     opt.add_argument("--step-drop", type=positive(float), help="step schedule: factor per drop")
-    opt.add_argument("--lr-min", type=float, help="cosine schedule: final learning rate")
+    opt.add_argument("--lr-min", type=at_least_zero("lr_min"), help="cosine schedule: final learning rate")
     reg = train_parser.add_argument_group("regularization")
-    reg.add_argument("--weight-decay", type=float, help="L2 strength lambda")
+    reg.add_argument("--weight-decay", type=at_least_zero("weight_decay"), help="L2 strength lambda")
     reg.add_argument("--dropout", type=fraction, help="probability of dropping a hidden unit")
+    reg.add_argument("--augment", choices=AUGMENTATIONS,
+                     help="distort every training batch: affine (shift, rotate, scale) or elastic (affine plus "
+                          "an elastic distortion, Simard et al. 2003)")
+    reg.add_argument("--max-shift", type=non_negative(float), help="augmentation: largest shift in pixels")
+    reg.add_argument("--max-degrees", type=non_negative(float), help="augmentation: largest rotation in degrees")
+    reg.add_argument("--max-scale", type=fraction, help="augmentation: scale drawn from 1 +- this")
+    reg.add_argument("--elastic-alpha", type=non_negative(float), help="elastic distortion: strength (pixels)")
+    reg.add_argument("--elastic-sigma", type=positive(float), help="elastic distortion: smoothing width (pixels)")
+    reg.add_argument("--validation-size", type=non_negative(int),
+                     help="hold out the last N training images and choose the epoch on them (0: none)")
+    reg.add_argument("--patience", type=positive(int),
+                     help="stop after this many epochs without a better validation accuracy")
     run = train_parser.add_argument_group("run")
     run.add_argument("--epochs", type=positive(int))
     run.add_argument("--batch-size", type=batch_size, help="examples per step, or 'full' for the whole set")
-    run.add_argument("--seed", type=int, help="seed for the weights, the shuffling and dropout")
+    run.add_argument("--seed", type=positive(int, allow_zero=True), help="seed for the weights, the shuffling and dropout")
     run.add_argument("--input-range", type=number_pair, help="scale pixels to low,high (default 0,1)")
     run.add_argument("--targets", type=number_pair, help="target values off,on (default 0,1: one-hot)")
     run.add_argument("--train-size", type=positive(int), help="use only the first N training images")
@@ -180,7 +224,8 @@ def _add_train(train_parser):
 
 CONFIG_FLAGS = ("layers", "activation", "loss", "output", "init", "dtype", "optimizer", "lr", "momentum",
                 "beta1", "beta2", "schedule", "step_every", "step_drop", "lr_min", "weight_decay", "dropout",
-                "epochs", "batch_size", "seed", "input_range", "targets")
+                "epochs", "batch_size", "seed", "input_range", "targets", "validation_size", "patience", "augment",
+                "max_shift", "max_degrees", "max_scale", "elastic_alpha", "elastic_sigma")
 
 
 def config_from_args(args):
@@ -195,31 +240,51 @@ def config_from_args(args):
 # -- commands ---------------------------------------------------------------------------------------------
 
 def command_train(args):
-    """Train with the configuration from --preset and the flags; print the test accuracy per epoch; save."""
+    """Train with the configuration from --preset and the flags; print the accuracy per epoch (validation
+    accuracy with a validation set, else test accuracy); report the test accuracy; save."""
     config = config_from_args(args)
-    if args.save and not Path(args.save).resolve().parent.is_dir():
-        raise UsageError(f"cannot save to {args.save}: the folder {Path(args.save).parent} does not exist")
+    if args.save:
+        check_save_target(args.save)  # before training: a network trained for nothing is a loss
     started = time.perf_counter()
     net = build_network(config)
-    data = _load_data(args.data_dir, config.dtype)
+    data = _load_data(args.data_dir, config.dtype, config.validation_size)
     X_train, y_train = data.X_train[:args.train_size], data.y_train[:args.train_size]
     # The loaded arrays are ours and already in the config's dtype: scale them in place, no second copy.
     X, Y = prepare_inputs(config, X_train, out=X_train), prepare_targets(config, y_train)
     X_test = prepare_inputs(config, data.X_test, out=data.X_test)
+    validation = None
+    if config.validation_size:
+        validation = (prepare_inputs(config, data.X_val, out=data.X_val), data.y_val)
     print(f"Training {config.summary()}" + (f" (preset {args.preset})" if args.preset else ""))
-    print(f"on {len(X)} training images, testing on {len(X_test)}", flush=True)
+    if validation:
+        print(f"on {len(X)} training images, choosing the epoch on {len(validation[0])} validation images "
+              f"(held out of the training set); testing once at the end on {len(X_test)}", flush=True)
+    else:
+        print(f"on {len(X)} training images, testing on {len(X_test)}", flush=True)
     history = train(net, X, Y, optimizer=build_optimizer(config), epochs=config.epochs,
                     batch_size=len(X) if config.batch_size == "full" else config.batch_size, seed=config.seed,
-                    test_data=(X_test, data.y_test), schedule=build_schedule(config), verbose=True,
+                    validation_data=validation, test_data=None if validation else (X_test, data.y_test),
+                    # patience = epochs never stops early but still restores the best epoch's weights
+                    patience=(config.patience or config.epochs) if validation else None,
+                    schedule=build_schedule(config), augment=build_augmentation(config), verbose=True,
                     progress=False if args.no_progress or config.batch_size == "full" else None,
                     evaluate_train=False)  # a bar for a one-step epoch (full batch) would say nothing
-    best = int(np.argmax(history.test_accuracy))
-    print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs "
-          f"(best {history.test_accuracy[best]:.2%} at epoch {best + 1}); training {sum(history.epoch_time):.1f} s, "
-          f"total {time.perf_counter() - started:.1f} s")
+    times = f"training {sum(history.epoch_time):.1f} s, total {time.perf_counter() - started:.1f} s"
+    if validation:
+        best = history.best_epoch
+        test = accuracy(data.y_test, net.predict(X_test))
+        stopped = ", stopped early" if history.stopped_early else ""
+        print(f"Test accuracy {test:.2%} at epoch {best + 1} of {history.epochs}{stopped}, the epoch of the best "
+              f"validation accuracy ({history.val_accuracy[best]:.2%}; its weights restored); {times}")
+    else:
+        print(f"Test accuracy {history.test_accuracy[-1]:.2%} after {history.epochs} epochs (no epoch chosen: "
+              f"that needs --validation-size); {times}")
     if args.save:
         fold_input_scaling(net, config.input_range)
-        save_network(net, args.save)
+        try:
+            save_network(net, args.save)
+        except OSError as error:  # it was writable before training: the disk filled up, say
+            raise UsageError(f"training finished but {error}") from None
         print(f"Saved the network to {args.save}")
 
 
@@ -227,7 +292,7 @@ def command_evaluate(args):
     """Test accuracy of a saved model on the 10,000 MNIST test images, overall and per digit."""
     net = _load_model(args.model)
     data = _load_data(args.data_dir, net.dtype.name)
-    predicted = net.predict(data.X_test)
+    predicted = _finite_outputs(net, data.X_test, args.model).argmax(axis=1)
     correct = int(np.sum(predicted == data.y_test))
     print(f"{args.model}: {net!r}")
     print(f"Test accuracy: {accuracy(data.y_test, predicted):.2%} ({correct} / {len(predicted)})")
@@ -244,13 +309,13 @@ def command_predict(args):
         pixels = to_mnist_format(load_image(args.image))
     except ValueError as error:
         raise UsageError(f"{args.image}: {error}" if args.image not in str(error) else str(error)) from None
-    outputs = net.predict_proba(pixels.reshape(1, -1))[0].astype(np.float64)
-    kind = "probabilities"
-    if net.output != "softmax":  # sigmoid outputs do not sum to 1: show their shares, and say so
-        outputs, kind = outputs / outputs.sum(), f"{net.output} outputs scaled to sum to 1"
-    top = np.argsort(outputs)[::-1][:3]
+    outputs = _finite_outputs(net, pixels.reshape(1, -1), args.model)[0].astype(np.float64)
+    top = np.argsort(-outputs, kind="stable")[:3]  # the largest output wins, whatever its sign or scale
     print(f"Predicted digit: {top[0]}")
-    print(f"Top 3 ({kind}): " + ", ".join(f"{digit} {outputs[digit]:.1%}" for digit in top))
+    if net.output == "softmax":
+        print("Top 3 (probabilities): " + ", ".join(f"{digit} {outputs[digit]:.1%}" for digit in top))
+    else:  # sigmoid, tanh, identity, ... outputs are scores, not shares of 1: show them as they are
+        print(f"Top 3 ({net.output} outputs): " + ", ".join(f"{digit} {outputs[digit]:.4g}" for digit in top))
 
 
 def command_presets(args):
@@ -263,6 +328,16 @@ def command_presets(args):
         print(f"    run: nnlib train --preset {preset.name}")
 
 
+def _finite_outputs(net, X, model):
+    """The network's outputs for X, or a UsageError if any overflowed to nan or inf (absurd weights)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        outputs = net.predict_proba(X)
+    if not np.isfinite(outputs).all():
+        raise UsageError(f"{model}: the network's outputs overflow to nan or inf (its weights are far too "
+                         f"large); the model is damaged or diverged: retrain it")
+    return outputs
+
+
 def _load_model(path):
     net = load_network(path)  # FileNotFoundError / ValueError name the file and the problem
     if net.sizes[0] != MNIST_INPUTS or net.sizes[-1] != MNIST_CLASSES:
@@ -271,9 +346,10 @@ def _load_model(path):
     return net
 
 
-def _load_data(data_dir, dtype):
+def _load_data(data_dir, dtype, validation_size=0):
     # A folder the user names holds their own files, so the shipped copy's pinned hashes do not apply.
-    return load_mnist(data_dir, dtype=np.dtype(dtype), verify=data_dir is None, download=data_dir is None)
+    return load_mnist(data_dir, dtype=np.dtype(dtype), validation_size=validation_size, verify=data_dir is None,
+                      download=data_dir is None)
 
 
 COMMANDS = {"train": command_train, "evaluate": command_evaluate, "predict": command_predict,
@@ -292,8 +368,12 @@ def main(argv=None):
         return USAGE_ERROR
     try:
         COMMANDS[args.command](args)
-    except (UsageError, FileNotFoundError, ValueError) as error:
-        print(f"nnlib {args.command}: error: {error}", file=sys.stderr)
+    except (UsageError, OSError, ValueError) as error:  # OSError: files, folders, downloads (DownloadError)
+        print(f"nnlib {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return USAGE_ERROR
+    except MemoryError:
+        print(f"nnlib {args.command}: error: not enough memory; use smaller --layers or a smaller "
+              f"--train-size", file=sys.stderr)
         return USAGE_ERROR
     except TrainingDiverged as error:
         print(f"nnlib {args.command}: training diverged: {error}", file=sys.stderr)
@@ -302,3 +382,9 @@ def main(argv=None):
         print("\ninterrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _one_line(error):
+    """The error's text on one line (a DownloadError lists one mirror per line)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__

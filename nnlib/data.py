@@ -81,6 +81,9 @@ def _read_maybe_gzip(path):
     except FileNotFoundError:
         where = "" if path.is_absolute() else f" (relative to the working directory {Path.cwd()})"
         raise FileNotFoundError(f"{path}: no such file{where}") from None
+    except OSError as error:  # a folder where the file should be, no permission to read, an I/O error
+        raise type(error)(f"{path}: cannot read this data file ({error.strerror or error}); replace it with "
+                          f"a readable copy of the file") from None
     return _decompress(raw, str(path), named_gz=path.name.endswith(".gz"))
 
 
@@ -194,6 +197,18 @@ def default_data_dir():
     return cache / "mnist"
 
 
+def check_data_dir(data_dir=None):
+    """data_dir (default: default_data_dir()) as a Path, or NotADirectoryError if it names a file: a clear
+    error instead of every MNIST file looking missing. A folder that does not exist yet is fine (downloads
+    create it)."""
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    if folder.exists() and not folder.is_dir():
+        source = f" (from ${ENV_VAR})" if data_dir is None and os.environ.get(ENV_VAR) else ""
+        raise NotADirectoryError(f"the MNIST data folder {folder}{source} is a file, not a folder; point "
+                                 f"{'it' if source else 'data_dir'} at a folder for the MNIST files")
+    return folder
+
+
 def _cache_root():
     """$XDG_CACHE_HOME/nnlib, else ~/.cache/nnlib; None if there is no home folder to use.
 
@@ -279,13 +294,17 @@ def _remember_verified(stamp, sha256):
         return
     cache = {path: entry for path, entry in _load_verified_cache().items() if os.path.exists(path)}
     cache[stamp[0]] = [*stamp[1:], sha256]  # one entry per path: a changed file replaces its old one
+    temporary = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(cache, indent=0))
-        temporary.replace(target)  # atomic: a concurrent reader never sees half a file
+        # created exclusively under a random name: a file planted at a predictable name cannot redirect it
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w") as file:
+            file.write(json.dumps(cache, indent=0))
+        os.replace(temporary, target)  # atomic: a concurrent reader never sees half a file
     except OSError:
-        pass
+        if temporary is not None and os.path.lexists(temporary):
+            os.unlink(temporary)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +323,7 @@ def download_mnist(data_dir=None, *, mirrors=MIRRORS, files=MNIST_FILES, timeout
     Returns data_dir. Raises DownloadError (a ConnectionError) naming every mirror tried and where to
     put the files by hand when no mirror delivers a file.
     """
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    data_dir = check_data_dir(data_dir)
     for name, sha256 in files.items():
         if not (data_dir / name).exists():
             _download_file(data_dir, name, sha256, mirrors, timeout, progress)
@@ -421,7 +440,7 @@ def load_mnist(data_dir=None, *, one_hot=False, validation_size=0, dtype=np.floa
     if set(files) != set(MNIST_FILES):
         raise ValueError(f"files must map exactly the four MNIST file names {list(MNIST_FILES)} to their "
                          f"content SHA-256, got {list(files)}")
-    data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+    data_dir = check_data_dir(data_dir)
     missing = [name for name in files if not (data_dir / name).exists()]
     if missing and not download:
         raise FileNotFoundError(_missing_files_message(data_dir, missing))

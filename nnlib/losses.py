@@ -5,7 +5,7 @@ The loss of a batch is the mean of the per-example losses, so every gradient car
 """
 import numpy as np
 
-from .activations import derivative_given_output, log_sum_exp, softmax, softmax_backward
+from .activations import derivative_given_output, softmax, softmax_backward
 
 LOSSES = ("quadratic", "cross_entropy", "binary_cross_entropy")
 # The output activation each loss expects when none is given.
@@ -24,9 +24,12 @@ def cross_entropy_loss(a, Y, eps=1e-12):
 
 
 def softmax_cross_entropy(z, Y):
-    """Cross-entropy of softmax(z), computed from the logits z in the stable log-sum-exp form:
-    -ln softmax(z)_j = log_sum_exp(z) - z_j, so C = (1/m) sum_x [log_sum_exp(z) - sum_j y_j z_j]."""
-    return float(np.sum(log_sum_exp(z) - np.sum(Y * z, axis=-1))) / len(z)
+    """Cross-entropy of softmax(z), from the logits z, in the stable log-sum-exp form. With s = z - max(z)
+    per row:  -ln softmax(z)_j = ln sum_k e^(s_k) - s_j,  so  C = (1/m) sum_x sum_j y_j [ln sum_k e^(s_k) - s_j].
+    The shift keeps every exponent <= 0 (no overflow), and s_j is exact, so no two large numbers cancel."""
+    s = z - z.max(axis=-1, keepdims=True)                     # (m, k), the docstring's s
+    log_norm = np.log(np.exp(s).sum(axis=-1, keepdims=True))  # (m, 1): ln sum_k e^(s_k)
+    return float(np.sum(Y * (log_norm - s))) / len(z)
 
 
 def binary_cross_entropy(z, Y):

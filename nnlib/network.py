@@ -27,29 +27,39 @@ class Network:
 
     def __init__(self, sizes, activation="sigmoid", loss="cross_entropy", output=None, init="scaled_normal",
                  seed=0, dropout=0.0, weight_decay=0.0, dtype=np.float64):
-        self.sizes = [int(n) for n in sizes]
-        if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
+        self.sizes = check_sizes(sizes)
         self.activation = check_activation_name(activation)
         self.output = check_activation_name(output or DEFAULT_OUTPUT.get(loss, "softmax"), OUTPUT_ACTIVATIONS)
         check_pairing(loss, self.output)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout is the probability of dropping a unit and must be in [0, 1), got {dropout}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
+        if not (_is_real(dropout) and 0.0 <= dropout < 1.0):
+            raise ValueError(f"dropout is the probability of dropping a unit and must be in [0, 1), got {dropout!r}")
+        if not (_is_real(weight_decay) and 0 <= weight_decay < np.inf):
+            raise ValueError(f"weight_decay must be >= 0 and finite, got {weight_decay!r}")
         self.loss, self.init, self.seed = loss, init, seed
         self.dropout, self.weight_decay, self.dtype = float(dropout), float(weight_decay), np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         rng = np.random.default_rng(seed)
         initializer = get_initializer(init)
-        self.weights = [initializer(n_in, n_out, rng, self.dtype) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in sizes[1:]]
+        self.weights = [initializer(n_in, n_out, rng, self.dtype)
+                        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        self.biases = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
         self.rng = rng  # continues the same stream for dropout masks
 
     def __repr__(self):
         return (f"Network({'-'.join(map(str, self.sizes))}, activation={self.activation!r}, "
                 f"output={self.output!r}, loss={self.loss!r}, dtype={self.dtype.name})")
+
+    def astype(self, dtype):
+        """A copy of this network with every weight and bias converted to dtype (float32 or float64), same
+        settings. E.g. a float32 network in float64 for a numerical gradient check, whose centred differences
+        need the extra digits."""
+        copy = Network(self.sizes, activation=self.activation, loss=self.loss, output=self.output,
+                       init=self.init, seed=self.seed, dropout=self.dropout, weight_decay=self.weight_decay,
+                       dtype=dtype)
+        copy.weights = [W.astype(copy.dtype) for W in self.weights]
+        copy.biases = [b.astype(copy.dtype) for b in self.biases]
+        return copy
 
     @property
     def n_layers(self):
@@ -148,6 +158,8 @@ class Network:
         """Y as an array of a's dtype (float32 targets keep a float32 network in float32), after checking
         it has a's shape (m, sizes[-1]). Labels of shape (m,) would broadcast against a silently (or fail
         deep inside NumPy), so they get a pointer to to_one_hot."""
+        if len(a) == 0:
+            raise ValueError("the batch is empty: X has 0 examples; pass at least one row")
         if np.shape(Y) != a.shape:
             hint = (f"; turn labels into one-hot rows with nnlib.to_one_hot(y, {a.shape[1]})"
                     if np.ndim(Y) == 1 else "")
@@ -159,10 +171,29 @@ class Network:
 
     def predict_proba(self, X, batch_size=10000):
         """Output activations for X: (m, sizes[-1]). With softmax these are class probabilities.
-        Evaluated in chunks so that large inputs do not need large hidden-layer buffers."""
+        Evaluated in chunks of batch_size rows so that large inputs do not need large hidden-layer buffers."""
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"batch_size is the number of rows evaluated at a time and must be a whole number "
+                             f">= 1, got {batch_size!r}")
         X = self.check_input(X)
         chunks = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
         return np.concatenate(chunks) if chunks else np.empty((0, self.sizes[-1]), self.dtype)
+
+    def logits(self, X):
+        """The output layer's pre-activations Z^(L) = A^(L-1) W^(L) + b^(L), before softmax or sigmoid.
+
+        X: (m, sizes[0])  ->  (m, sizes[-1]). Evaluation mode (no dropout). Softmax turns these scores
+        into probabilities, so the largest logit is the predicted class."""
+        _, caches = self.forward(self.check_input(X))
+        return caches[-1][1]
+
+    def hidden_activations(self, X):
+        """The activations A^(1), ..., A^(L-1) of every hidden layer, A^(l) = f(Z^(l)), in evaluation mode.
+
+        X: (m, sizes[0])  ->  a list of L-1 arrays; entry l-1 is A^(l), of shape (m, sizes[l])."""
+        _, caches = self.forward(self.check_input(X))
+        return [act_cache[2] for _, act_cache, _ in caches[:-1]]
 
     def predict(self, X, batch_size=10000):
         """Predicted class per row of X: the index of the largest output, shape (m,)."""
@@ -192,3 +223,24 @@ class Network:
             raise ValueError(f"X contains nan or infinite values (first at row {bad[0]}, column {bad[1]}); "
                              f"clean or impute the data first")
         return X
+
+
+def check_sizes(sizes):
+    """sizes as a list of Python ints, or a ValueError: at least two layers, each a positive whole number
+    (30.0 is accepted as 30; 30.7, True and "30" are refused)."""
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise ValueError(f"sizes must be a list of layer sizes, e.g. [784, 30, 10], got {sizes!r}") from None
+    for n in sizes:
+        whole = isinstance(n, (int, np.integer)) or isinstance(n, (float, np.floating)) and float(n).is_integer()
+        if isinstance(n, (bool, np.bool_)) or not whole:
+            raise ValueError(f"layer sizes must be whole numbers of units, got {n!r} in {sizes}")
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"sizes needs at least an input and an output layer of positive sizes, got {sizes}")
+    return [int(n) for n in sizes]
+
+
+def _is_real(value):
+    """A real number that is not a bool (True is not a dropout rate)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))

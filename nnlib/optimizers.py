@@ -44,51 +44,49 @@ class Momentum:
 
 
 class RMSProp:
-    """RMSProp (Hinton, 2012):  s <- rho s + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(s) + eps).
-    Each weight gets its own step size, small where gradients have been large."""
+    """RMSProp (Hinton, 2012):  r <- rho r + (1 - rho) g^2;  theta <- theta - lr g / (sqrt(r) + eps).
+    r is the running mean of squared gradients (the second moment), one per weight, so each weight gets
+    its own step size, small where gradients have been large."""
 
     def __init__(self, lr=1e-3, rho=0.9, eps=1e-8):
         self.lr, self.rho, self.eps = check_lr(lr), rho, eps
-        self.square_avg = None
+        self.r = None
 
     def step(self, params, grads):
-        if self.square_avg is None:
-            self.square_avg = zeros_like_each(params)
-        check_state(self.square_avg, params)
-        for p, g, s in zip(params, grads, self.square_avg):
-            s *= self.rho
-            s += (1 - self.rho) * g * g
-            p -= self.lr * g / (np.sqrt(s) + self.eps)
+        if self.r is None:
+            self.r = zeros_like_each(params)
+        check_state(self.r, params)
+        for p, g, r in zip(params, grads, self.r):
+            r[...] = self.rho * r + (1 - self.rho) * g * g
+            p -= self.lr * g / (np.sqrt(r) + self.eps)
 
 
 class Adam:
-    """Adam, Kingma & Ba (2015), Algorithm 1. At step t, for each parameter theta with gradient g:
+    """Adam, Kingma & Ba (2015), Algorithm 1, in the notation of Goodfellow et al., Algorithm 8.7.
+    At step t = 1, 2, ..., for each parameter theta with gradient g (all element-wise, shapes of theta):
 
-        m <- beta1 m + (1 - beta1) g            first moment (momentum)
-        v <- beta2 v + (1 - beta2) g^2          second moment (RMSProp)
-        m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)    bias correction: m, v start at 0
-        theta <- theta - lr m_hat / (sqrt(v_hat) + eps)
+        s <- beta1 s + (1 - beta1) g            first moment: running mean of the gradients
+        r <- beta2 r + (1 - beta2) g^2          second moment: running mean of the squared gradients
+        s_hat = s / (1 - beta1^t),  r_hat = r / (1 - beta2^t)    bias correction: s and r start at 0
+        theta <- theta - lr s_hat / (sqrt(r_hat) + eps)
     """
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.beta1, self.beta2, self.eps = check_lr(lr), beta1, beta2, eps
-        self.t, self.m, self.v = 0, None, None
+        self.t, self.s, self.r = 0, None, None
 
     def step(self, params, grads):
-        if self.m is None:
-            self.m = zeros_like_each(params)
-            self.v = zeros_like_each(params)
-            self._scratch = zeros_like_each(params)
-        check_state(self.m, params)
+        if self.s is None:
+            self.s = zeros_like_each(params)
+            self.r = zeros_like_each(params)
+        check_state(self.s, params)
         self.t += 1
-        m_correction = 1 - self.beta1 ** self.t
-        v_correction = 1 - self.beta2 ** self.t
-        for p, g, m, v, tmp in zip(params, grads, self.m, self.v, self._scratch):
-            # The four lines of Algorithm 1, with out= into a scratch array: no temporaries per step.
-            np.multiply(g, 1 - self.beta1, out=tmp); m *= self.beta1; m += tmp           # m = b1 m + (1-b1) g
-            np.multiply(g, g, out=tmp); tmp *= 1 - self.beta2; v *= self.beta2; v += tmp  # v = b2 v + (1-b2) g^2
-            np.divide(v, v_correction, out=tmp); np.sqrt(tmp, out=tmp); tmp += self.eps   # sqrt(v_hat) + eps
-            np.divide(m, tmp, out=tmp); tmp *= self.lr / m_correction; p -= tmp           # lr m_hat / (...)
+        for p, g, s, r in zip(params, grads, self.s, self.r):
+            s[...] = self.beta1 * s + (1 - self.beta1) * g          # first moment
+            r[...] = self.beta2 * r + (1 - self.beta2) * g * g      # second moment
+            s_hat = s / (1 - self.beta1 ** self.t)                  # bias correction
+            r_hat = r / (1 - self.beta2 ** self.t)
+            p -= self.lr * s_hat / (np.sqrt(r_hat) + self.eps)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": lambda **kw: Momentum(nesterov=True, **kw),

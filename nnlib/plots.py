@@ -133,17 +133,24 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
     return fig
 
 
-def plot_confusion_matrix(counts, title="Confusion matrix"):
-    """counts[i, j] = examples of true class i predicted as j (see metrics.confusion_matrix)."""
+def plot_confusion_matrix(counts, title="Confusion matrix", mask_diagonal=True):
+    """counts[i, j] = examples of true class i predicted as j (see metrics.confusion_matrix), (k, k).
+
+    mask_diagonal=True colours only the mistakes (i != j): the correct counts on the diagonal are
+    hundreds of times larger and would wash every error cell out to white. They are still written in
+    their grey cells."""
     counts = np.asarray(counts)
+    shown = np.ma.masked_where(np.eye(len(counts), dtype=bool), counts) if mask_diagonal else counts
     fig = Figure(figsize=(5.5, 4.8), layout="constrained")
     ax = fig.subplots()
-    image = ax.imshow(counts, cmap="Blues")
-    fig.colorbar(image, ax=ax)
-    threshold = counts.max() / 2
+    if mask_diagonal:
+        ax.imshow(np.eye(len(counts)), cmap="Greys", vmin=0, vmax=4)
+    image = ax.imshow(shown, cmap="Reds" if mask_diagonal else "Blues")
+    fig.colorbar(image, ax=ax, label="mistakes" if mask_diagonal else "count")
+    threshold = shown.max() / 2
     for (i, j), value in np.ndenumerate(counts):
-        ax.text(j, i, str(value), ha="center", va="center", fontsize=7,
-                color="white" if value > threshold else "black")
+        light = (i != j or not mask_diagonal) and value > threshold
+        ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color="white" if light else "black")
     ax.set_xticks(range(len(counts)))
     ax.set_yticks(range(len(counts)))
     ax.set_xlabel("predicted")
@@ -209,5 +216,105 @@ def _image_grid(images, ncols, title, cmap, symmetric, label):
                 ax.imshow(images[i], cmap=cmap, vmin=min(0.0, float(images[i].min())),
                           vmax=float(images[i].max()) or 1.0)
             ax.set_title(f"{label} {i}", fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def _integer_ticks(axis):
+    """Whole-number ticks only (epochs, layers): no 0.25-epoch ticks on a short run."""
+    from matplotlib.ticker import MaxNLocator
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def plot_probabilities(probabilities, true_classes=None, titles=None, title="Softmax probabilities"):
+    """Bar charts of output probabilities: one panel per row of probabilities (n, k) (or a single row (k,)).
+
+    Bar j is the probability of class j; the true class (true_classes: (n,), optional) is drawn in orange,
+    the others in blue, on a common 0..1 scale."""
+    probabilities = np.atleast_2d(np.asarray(probabilities, dtype=float))
+    n, k = probabilities.shape
+    fig = Figure(figsize=(min(3.2 * n, 13), 2.8), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    for i, (ax, row) in enumerate(zip(axes, probabilities)):
+        colours = ["C1" if true_classes is not None and j == true_classes[i] else "C0" for j in range(k)]
+        ax.bar(range(k), row, color=colours)
+        ax.set_ylim(0, 1)
+        ax.set_xticks(range(k))
+        ax.set_xlabel("class")
+        if i == 0:
+            ax.set_ylabel("probability")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_layer_histograms(activations, title="Activations per hidden layer", bins=40):
+    """Histograms of every hidden layer's activations, one panel per layer, left (layer 1) to right.
+
+    activations: a list of arrays A^(1), ..., A^(L-1), each (m, n_l) (e.g. Network.hidden_activations(X)),
+    or a dict name -> such a list to compare networks, one row per name. Each panel has its own x-range
+    (the point is the shape and the scale, printed as the std in its title); the count axis is logarithmic
+    so that a spike of exact zeros (dead ReLU outputs) does not hide the rest."""
+    rows = activations if isinstance(activations, dict) else {"": activations}
+    n_layers = max(len(layers) for layers in rows.values())
+    fig = Figure(figsize=(1.5 * n_layers + 1, 1.6 * len(rows) + 0.6), layout="constrained")
+    axes = fig.subplots(len(rows), n_layers, squeeze=False)
+    for r, (name, layers) in enumerate(rows.items()):
+        for l, ax in enumerate(axes[r]):
+            if l >= len(layers):
+                ax.set_axis_off()
+                continue
+            values = np.asarray(layers[l]).ravel()
+            ax.hist(values, bins=bins, color=f"C{r}")
+            ax.set_yscale("log")
+            ax.set_yticks([])
+            ax.tick_params(axis="x", labelsize=6)
+            ax.set_title(f"layer {l + 1}: std {values.std():.2g}", fontsize=7)
+        if name:
+            axes[r, 0].set_ylabel(name, fontsize=9)
+    fig.supxlabel("activation value (each panel its own range)", fontsize=9)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_schedules(schedules, epochs, title="Learning rate per epoch"):
+    """The learning rate of each schedule (dict name -> function epoch -> lr, epoch counted from 0 as in
+    nnlib.train) for epochs 1..epochs, as readers count them."""
+    fig = Figure(figsize=(6, 3.3), layout="constrained")
+    ax = fig.subplots()
+    shown = np.arange(1, epochs + 1)
+    for name, schedule in schedules.items():
+        ax.plot(shown, [schedule(epoch - 1) for epoch in shown], marker="o", label=name)
+    _integer_ticks(ax.xaxis)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def show_saliency(images, maps, titles=None, title="Saliency", percentile=99):
+    """Saliency maps (n, 784) drawn over their digits (n, 784): red pixels raise the score when inked more,
+    blue ones lower it, white ones do not matter; the digit's outline (pixel value 0.5) in black on top.
+
+    The colour scale is symmetric and clipped at the given percentile of |map| per image, so a few extreme
+    pixels do not wash out the rest."""
+    images = np.asarray(images).reshape(len(images), 28, 28)
+    maps = np.asarray(maps).reshape(len(maps), 28, 28)
+    if images.shape != maps.shape:
+        raise ValueError(f"one saliency map per image: got {len(images)} images and {len(maps)} maps")
+    fig = Figure(figsize=(1.8 * len(images) + 0.8, 2.3), layout="constrained")
+    axes = fig.subplots(1, len(images), squeeze=False)[0]
+    for i, ax in enumerate(axes):
+        limit = np.percentile(np.abs(maps[i]), percentile) or 1.0
+        shown = ax.imshow(maps[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.contour(images[i], levels=[0.5], colors="black", linewidths=0.8)
+        ax.set_axis_off()
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    fig.colorbar(shown, ax=list(axes), shrink=0.8, ticks=[], label="− lowers score · raises +")
     fig.suptitle(title)
     return fig

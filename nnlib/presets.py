@@ -8,19 +8,26 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from .augment import Augmentation
 from .network import Network
+from .training import train
 from .optimizers import make_optimizer
 from .schedules import constant, cosine_decay, step_decay
 
 MNIST_INPUTS, MNIST_CLASSES = 784, 10
 SCHEDULES = ("constant", "step", "cosine")
+AUGMENTATIONS = ("none", "affine", "elastic")  # elastic = the affine distortions plus an elastic one
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything one training run needs. batch_size="full" means full-batch gradient descent (one step per
     epoch over the whole training set). input_range=(lo, hi) maps pixels x in [0, 1] to lo + (hi - lo) x;
-    targets=(off, on) are the target values for the wrong and the right class (one-hot is (0, 1))."""
+    targets=(off, on) are the target values for the wrong and the right class (one-hot is (0, 1)).
+    validation_size=N holds out the last N training images: the epoch is then chosen on them (the best
+    validation accuracy; patience stops early) and the test set is used once, at the end. augment: none,
+    affine (random shifts up to max_shift pixels, rotations up to max_degrees, scaling by 1 ± max_scale) or
+    elastic (those plus an elastic distortion of strength elastic_alpha and width elastic_sigma)."""
 
     layers: tuple = (784, 128, 64, 10)
     activation: str = "relu"
@@ -44,6 +51,14 @@ class Config:
     dtype: str = "float32"
     input_range: tuple = (0.0, 1.0)
     targets: tuple = (0.0, 1.0)
+    validation_size: int = 0       # hold out the last N training images to choose the epoch on
+    patience: int | None = None    # stop after this many epochs without a better validation accuracy
+    augment: str = "none"
+    max_shift: float = 2.0         # pixels
+    max_degrees: float = 10.0
+    max_scale: float = 0.1
+    elastic_alpha: float = 34.0    # Simard et al. (2003) use alpha 34, sigma 4 for MNIST
+    elastic_sigma: float = 4.0
 
     def __post_init__(self):
         check_config(self)
@@ -54,6 +69,10 @@ class Config:
         extras = [f"{name} {getattr(self, name):g}" for name in ("dropout", "weight_decay") if getattr(self, name)]
         if self.schedule != "constant":
             extras.append(f"{self.schedule} schedule")
+        if self.augment != "none":
+            extras.append(f"{self.augment} augmentation")
+        if self.validation_size:
+            extras.append(f"epoch chosen on {self.validation_size} validation images")
         return (f"{'-'.join(map(str, self.layers))} {self.activation}/{self.loss}, init {self.init}, "
                 f"{self.optimizer} lr {self.lr:g}, {batch}, {self.epochs} epochs, {self.dtype}"
                 + "".join(f", {extra}" for extra in extras))
@@ -86,6 +105,20 @@ def check_config(config):
         low, high = getattr(config, name)
         if not low < high:
             raise ValueError(f"{name} must be two increasing numbers low,high; got {low},{high}")
+    if not (isinstance(config.validation_size, (int, np.integer)) and config.validation_size >= 0):
+        raise ValueError(f"validation_size is a number of training images (0 for none), got {config.validation_size}")
+    if config.patience is not None:
+        if not (isinstance(config.patience, (int, np.integer)) and config.patience >= 1):
+            raise ValueError(f"patience must be a whole number of epochs >= 1, got {config.patience}")
+        if not config.validation_size:
+            raise ValueError("early stopping (patience) watches the validation accuracy: set a validation size "
+                             "too, e.g. --validation-size 10000")
+    if config.augment not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation {config.augment!r}; choose one of {', '.join(AUGMENTATIONS)}")
+    if config.augment != "none" and tuple(config.input_range) != (0.0, 1.0):
+        raise ValueError("augmentation fills the pixels it moves in with 0, the background of [0, 1] pixels: "
+                         "use it with the default input range 0,1")
+    build_augmentation(config)  # its own checks of the strengths
 
 
 def build_network(config):
@@ -109,6 +142,29 @@ def build_schedule(config):
     if config.schedule == "cosine":
         return cosine_decay(config.lr, config.epochs, lr_min=config.lr_min)
     return constant(config.lr)
+
+
+def train_config(config, X, y, **train_options):
+    """Build the network the config describes and train it on (X, y) with the config's optimizer, schedule,
+    epochs, batch size, shuffling seed and augmentation.  X: (m, 784) pixels in [0, 1];  y: labels (m,).
+
+    train_options go to nnlib.train (validation_data, test_data, progress, ...). Returns (net, history)."""
+    net = build_network(config)
+    batch_size = len(X) if config.batch_size == "full" else config.batch_size
+    history = train(net, prepare_inputs(config, X), prepare_targets(config, y), optimizer=build_optimizer(config),
+                    epochs=config.epochs, batch_size=batch_size, seed=config.seed,
+                    schedule=build_schedule(config), augment=build_augmentation(config), **train_options)
+    return net, history
+
+
+def build_augmentation(config):
+    """None for augment="none"; else the nnlib.augment.Augmentation (X, rng) -> X that train applies to
+    every batch: random affine moves, plus an elastic distortion for augment="elastic"."""
+    if config.augment == "none":
+        return None
+    return Augmentation(max_shift=config.max_shift, max_degrees=config.max_degrees, max_scale=config.max_scale,
+                        alpha=config.elastic_alpha if config.augment == "elastic" else 0.0,
+                        sigma=config.elastic_sigma)
 
 
 def prepare_inputs(config, X, out=None):
@@ -202,14 +258,19 @@ PRESETS = {preset.name: preset for preset in (
                   schedule="cosine"),
            short="784-128-64-10 ReLU, Adam, mini-batches"),
     Preset("best",
-           "the most accurate network found that trains in about 60 s of one core: 784-512-256-10 ReLU/softmax, "
-           "He init, dropout 0.3, Adam lr 0.002 with cosine decay to 0, batch 256, 13 epochs, float32, no data "
-           "augmentation. Tried at 15 epochs: dropout 0.2 with lr 0.001 reached 98.48%, dropout 0.3 with lr 0.002 "
-           "98.60%, both in about 65 s of CPU: 98.8% was not reached within 60 s",
-           "aimed at 98.8%; a 784-512-256-10 in about 90 s reached 98.69%",
-           Config(layers=(784, 512, 256, 10), optimizer="adam", lr=2e-3, batch_size=256, epochs=13,
-                  dropout=0.3, schedule="cosine"),
-           short="best network in <= 60 s"),
+           "the most accurate MLP found that trains in about 5 minutes of one core: 784-800-800-10 ReLU/softmax, "
+           "He init, dropout 0.3, Adam lr 0.001 with cosine decay to 0, batch 128, 30 epochs, float32, every "
+           "batch randomly shifted (up to 2 pixels), rotated (up to 10 degrees), scaled (up to 10%) and elastically "
+           "distorted (alpha 20, sigma 5). The last 10,000 training images are held out: the epoch with the best "
+           "validation accuracy is kept and the test set is used once, at the end. Tried (30 epochs, chosen on "
+           "validation): affine augmentation alone with lr 0.001 or 0.002, and with Simard's alpha 34, sigma 4: "
+           "all about 99.1% test; this one did best on validation",
+           "dropout MLPs: about 98.8-99.0% without augmentation (Srivastava et al. 2014); 99.3% with elastic "
+           "distortions (Simard et al. 2003)",
+           Config(layers=(784, 800, 800, 10), optimizer="adam", lr=1e-3, batch_size=128, epochs=30,
+                  dropout=0.3, schedule="cosine", augment="elastic", elastic_alpha=20.0, elastic_sigma=5.0,
+                  validation_size=10000),
+           short="best MLP in about 5 minutes: dropout, augmentation, cosine decay"),
 )}
 
 

@@ -1,41 +1,152 @@
 """Saving and loading a trained network as one .npz file: the arrays plus its architecture as JSON text.
 
-Loading uses allow_pickle=False, so a model file can never run code; a file of the wrong kind gets a
-ValueError that says what it is missing.
+A model file is a zip archive of .npy members: meta.npy (the settings as a JSON string), W0.npy, b0.npy,
+W1.npy, ... Loading treats the file as hostile until proven otherwise, and never unpickles anything:
+
+1. the zip's member list: only the members a model needs, each an uncompressed or deflated .npy;
+2. the metadata: every setting of the right type and in range, the layer sizes bounded (MAX_PARAMETERS);
+3. each member's .npy header: float32/float64 values of exactly the shape the sizes call for, and a declared
+   size in the zip that matches (so no member can decompress to more than it should);
+4. only then is the network allocated and the values read, in chunks, and checked to be finite.
+
+A file of the wrong kind gets a ValueError that names the file and says what is wrong with it.
+Saving goes to a temporary file created exclusively in the target's folder, fsynced and renamed into place,
+so an interrupted or failed save never leaves half a file and never touches the previous model.
 """
 import json
+import math
 import os
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .activations import ELEMENTWISE, OUTPUT_ACTIVATIONS
+from .initializers import INITIALIZERS
+from .losses import LOSSES
 from .network import Network
 
 FORMAT = "nnlib-network"
 VERSION = 1
 _SETTINGS = ("sizes", "activation", "loss", "output", "init", "seed", "dropout", "weight_decay")
 
+MAX_LAYERS = 100                # weight layers in one network
+MAX_PARAMETERS = 50_000_000     # weights and biases together: 400 MB in float64, far above any MNIST model
+MAX_META_BYTES = 1 << 16        # the JSON settings are a few hundred bytes
+_CHUNK = 1 << 20                # bytes read from a member at a time
+
+
+# -- saving ---------------------------------------------------------------------------------------------
 
 def save_network(net, path):
     """Write net to path (.npz): arrays W0, b0, W1, b1, ... and 'meta', a JSON string with the settings.
 
-    Written to a temporary file first and renamed, so an interrupted save never leaves half a file.
+    The file is written under a fresh temporary name in the target's folder (created exclusively, so a
+    planted file or symlink cannot redirect it), flushed to disk and renamed into place: an interrupted or
+    failed save never leaves half a file and leaves a previous model at path untouched. Raises OSError
+    naming path (not the temporary file) if it cannot be written, ValueError for nan or infinite weights.
     Returns the path written."""
     path = Path(path)
     meta = {"format": FORMAT, "version": VERSION, "dtype": net.dtype.name,
             **{key: _plain(getattr(net, key)) for key in _SETTINGS}}
     arrays = {f"{kind}{l}": array for l, (W, b) in enumerate(zip(net.weights, net.biases))
               for kind, array in (("W", W), ("b", b))}
-    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
+    for name, array in arrays.items():
+        if not np.isfinite(array).all():
+            raise ValueError(f"cannot save the network to {path}: {name} contains nan or infinite values "
+                             f"(the training diverged); retrain with a smaller learning rate")
+    check_save_target(path)
+    temporary = _create_temporary(path)
     try:
         with open(temporary, "wb") as handle:
             np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())  # the data is on disk before the name points at it
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
+    except OSError as error:
+        raise _save_error(path, error) from None
     finally:
-        temporary.unlink(missing_ok=True)
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+    _sync_folder(path.parent)
     return path
+
+
+def check_save_target(path):
+    """Raise OSError, naming path and saying how to fix it, unless a model can be saved there: path is not a
+    folder, its folder exists and is writable (checked by creating and removing a temporary file in it), and
+    an existing file at path is not read-only. `nnlib train --save` calls this before training starts."""
+    path = Path(path)
+    try:
+        _check_target(path)
+    except OSError as error:
+        if str(error).startswith("cannot save the network to"):
+            raise
+        raise _save_error(path, error) from None  # e.g. a name too long to even look up
+
+
+def _check_target(path):
+    folder = path.parent
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save the network to {path}: it is a folder; give a file name, "
+                                f"e.g. {path / 'model.npz'}")
+    if not folder.is_dir():
+        if folder.exists():
+            raise NotADirectoryError(f"cannot save the network to {path}: {folder} is a file, not a folder")
+        raise FileNotFoundError(f"cannot save the network to {path}: the folder {folder} does not exist; "
+                                f"create it first")
+    if path.exists() and not path.stat().st_mode & 0o222:
+        raise PermissionError(f"cannot save the network to {path}: the file is read-only; make it writable "
+                              f"(chmod u+w) or choose another name")
+    os.unlink(_create_temporary(path))
+
+
+def _create_temporary(path):
+    """A new, empty, private file next to path, with a short random name (so a long target name still fits)."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".nnlib-", suffix=".tmp")
+    except OSError as error:
+        raise _save_error(path, error) from None
+    os.close(handle)
+    return temporary
+
+
+def _save_error(path, error):
+    """An OSError of the same kind, about the target path rather than whichever file the system named."""
+    reason = error.strerror or str(error)
+    hint = {28: "; the disk is full: free some space or save elsewhere",
+            13: f"; the folder {path.parent} is not writable: choose another folder",
+            30: "; the file system is read-only: choose another folder",
+            36: "; the name is too long for this file system: choose a shorter one"}.get(error.errno, "")
+    new = type(error)(f"cannot save the network to {path}: {reason}{hint}")
+    new.errno = error.errno
+    return new
+
+
+def _mode_for(path):
+    """Permissions for the saved file: those of the file it replaces, else the usual ones (0666 minus umask)."""
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _sync_folder(folder):
+    """Best effort: make the rename itself durable (not every system can fsync a folder)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _plain(value):
@@ -50,55 +161,231 @@ def _plain(value):
     return None
 
 
+# -- loading --------------------------------------------------------------------------------------------
+
 def load_network(path):
-    """Read a network written by save_network. Raises FileNotFoundError or a ValueError naming the problem."""
+    """Read a network written by save_network, validating everything before allocating anything (see the
+    module docstring). Raises FileNotFoundError, or a ValueError naming the file and the problem."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
-    arrays = _read_arrays(path)
-    meta = _read_meta(path, arrays)
-    net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"])
-    for l in range(net.n_layers):
-        for kind, target in (("W", net.weights), ("b", net.biases)):
-            name = f"{kind}{l}"
-            found = arrays[name].shape if name in arrays else "nothing"
-            if found != target[l].shape:
-                raise ValueError(f"{path}: {name} should have shape {target[l].shape} for sizes "
-                                 f"{meta['sizes']}, found {found}; the file is damaged")
-            target[l][...] = arrays[name]
+    with open(path, "rb") as handle:
+        archive = _open_archive(path, handle)
+        members = _list_members(path, archive)
+        meta = _read_meta(path, archive, members)
+        shapes = _expected_shapes(meta)
+        _check_member_names(path, members, shapes)
+        layouts = {name: _read_header(path, archive, members, name, shape, meta["sizes"])
+                   for name, shape in shapes.items()}
+        try:
+            net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"])
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}; the file is damaged") from None
+        for l in range(net.n_layers):
+            for kind, target in (("W", net.weights), ("b", net.biases)):
+                name = f"{kind}{l}"
+                target[l][...] = _read_values(path, archive, members, name, shapes[name], *layouts[name])
     return net
 
 
-def _read_arrays(path):
-    """Every array in the .npz file as a dict, read with allow_pickle=False; any failure is a ValueError."""
-    try:
-        with open(path, "rb") as handle:  # our own handle, so it is closed even when np.load fails
-            archive = np.load(handle, allow_pickle=False)
-            if not hasattr(archive, "files"):  # a single .npy array, not an archive
-                raise ValueError("it holds a single array, not an .npz archive")
-            return {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        reason = str(error)
-        if "allow_pickle" in reason:  # NumPy's text suggests loading unsafely: exactly what we must not do
-            reason = ("it is not a NumPy file, or it holds pickled Python objects, which nnlib never loads "
-                      "because unpickling can run arbitrary code")
+def _open_archive(path, handle):
+    """The zip archive in the open file, or a ValueError saying what the file is instead."""
+    start = handle.read(6)
+    handle.seek(0)
+    if start == b"\x93NUMPY":
         raise ValueError(f"{path}: not a readable nnlib model file (.npz written by save_network): "
-                         f"{reason}") from None
-
-
-def _read_meta(path, arrays):
-    """The settings dict stored in the 'meta' entry, checked for format, version and completeness."""
-    if "meta" not in arrays:
-        raise ValueError(f"{path}: not an nnlib model file: it has no 'meta' entry describing the network")
+                         f"it holds a single array, not an .npz archive")
     try:
-        meta = json.loads(str(arrays["meta"]))
-    except ValueError:
+        return zipfile.ZipFile(handle)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ValueError(f"{path}: not a readable nnlib model file (.npz written by save_network): "
+                         f"{error}") from None
+
+
+def _list_members(path, archive):
+    """{member name without .npy: ZipInfo}, after checking each member is a plain .npy we could read."""
+    members = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith(".npy") or "/" in name:
+            raise ValueError(f"{path}: not an nnlib model file: its member {_short(name)} is not a NumPy "
+                             f".npy array (a model holds only meta.npy, W0.npy, b0.npy, ...)")
+        if name[:-4] in members:
+            raise ValueError(f"{path}: the member {_short(name)} appears twice; the file is damaged")
+        if info.flag_bits & 0x1:
+            raise ValueError(f"{path}: the member {_short(name)} is encrypted; nnlib model files never are")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ValueError(f"{path}: the member {_short(name)} uses zip compression method "
+                             f"{info.compress_type}; nnlib reads stored or deflated members only")
+        members[name[:-4]] = info
+    if "meta" not in members:
+        raise ValueError(f"{path}: not an nnlib model file: it has no 'meta' entry describing the network")
+    return members
+
+
+def _check_member_names(path, members, shapes):
+    """Every member is one the network needs (extra ones are refused unread: they could be anything)."""
+    unexpected = sorted(set(members) - set(shapes) - {"meta"})
+    if unexpected:
+        raise ValueError(f"{path}: unexpected member {_short(unexpected[0])}.npy: a network of "
+                         f"{len(shapes) // 2} layers holds only meta, W0..W{len(shapes) // 2 - 1} and "
+                         f"b0..b{len(shapes) // 2 - 1}; the file is damaged or not written by save_network")
+
+
+def _read_meta(path, archive, members):
+    """The settings dict stored in the 'meta' entry, checked for format, version, types and ranges."""
+    info = members["meta"]
+    if info.file_size > MAX_META_BYTES:
+        raise ValueError(f"{path}: its 'meta' entry declares {info.file_size} bytes, far more than the "
+                         f"settings of a network need; the file is damaged")
+    with _open_member(path, archive, info) as member:
+        dtype, shape, _, _ = _parse_header(path, member, "meta")
+        if dtype.kind != "U" or shape != ():
+            raise ValueError(f"{path}: its 'meta' entry should be one text string, found "
+                             f"{dtype} values of shape {shape}; the file is damaged")
+        text = np.frombuffer(_read_exactly(path, member, dtype.itemsize, "meta"), dtype=dtype)[0]
+    try:
+        meta = json.loads(str(text))
+    except (ValueError, RecursionError):
         raise ValueError(f"{path}: its 'meta' entry is not valid JSON; the file is damaged") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{path}: not an nnlib model file (meta format is not {FORMAT!r})")
-    if meta.get("version", 0) > VERSION:
-        raise ValueError(f"{path}: written by a newer nnlib (format version {meta['version']}); upgrade nnlib")
-    missing = [key for key in (*_SETTINGS, "dtype") if key not in meta]
+    missing = [key for key in (*_SETTINGS, "dtype", "version") if key not in meta]
     if missing:
         raise ValueError(f"{path}: its metadata lacks {', '.join(missing)}; the file is damaged")
+    _check_settings(path, meta)
     return meta
+
+
+def _check_settings(path, meta):
+    """Each setting of the type and range Network accepts, so nothing fails (or allocates) deep inside."""
+    def wrong(key, expected):
+        raise ValueError(f"{path}: metadata {key!r} should be {expected}, found {_short(meta[key])}; "
+                         f"the file is damaged")
+
+    if not _is_whole(meta["version"]) or meta["version"] < 1:
+        wrong("version", "a format version (a whole number >= 1)")
+    if meta["version"] > VERSION:
+        raise ValueError(f"{path}: written by a newer nnlib (format version {meta['version']}); upgrade nnlib")
+    sizes = meta["sizes"]
+    if (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS + 1
+            or not all(_is_whole(n) and n >= 1 for n in sizes)):
+        wrong("sizes", f"a list of 2 to {MAX_LAYERS + 1} positive whole numbers (layer sizes)")
+    n_parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if n_parameters > MAX_PARAMETERS:
+        raise ValueError(f"{path}: metadata sizes {_short(sizes)} describe {n_parameters:,} parameters, more "
+                         f"than nnlib loads ({MAX_PARAMETERS:,}); the file is damaged or not an nnlib model")
+    for key, choices in (("activation", ELEMENTWISE), ("output", OUTPUT_ACTIVATIONS), ("loss", LOSSES),
+                         ("init", INITIALIZERS), ("dtype", ("float32", "float64"))):
+        if not isinstance(meta[key], str) or meta[key] not in choices:
+            wrong(key, f"one of {', '.join(choices)}")
+    if meta["seed"] is not None and not (_is_whole(meta["seed"]) and meta["seed"] >= 0):
+        wrong("seed", "null or a whole number >= 0")
+    if not (_is_number(meta["dropout"]) and 0 <= meta["dropout"] < 1):
+        wrong("dropout", "a number in [0, 1)")
+    if not (_is_number(meta["weight_decay"]) and meta["weight_decay"] >= 0):
+        wrong("weight_decay", "a finite number >= 0")
+
+
+def _is_whole(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _expected_shapes(meta):
+    """{"W0": (n_in, n_out), "b0": (n_out,), ...} for the sizes in the metadata."""
+    sizes = meta["sizes"]
+    shapes = {}
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        shapes[f"W{l}"], shapes[f"b{l}"] = (n_in, n_out), (n_out,)
+    return shapes
+
+
+def _read_header(path, archive, members, name, shape, sizes):
+    """Check member `name`'s .npy header (dtype, shape) and its declared size in the zip, reading nothing else.
+    Returns (dtype, fortran_order)."""
+    if name not in members:
+        raise ValueError(f"{path}: {name} should have shape {shape} for sizes {sizes}, found nothing; "
+                         f"the file is damaged")
+    with _open_member(path, archive, members[name]) as member:
+        dtype, found, fortran_order, offset = _parse_header(path, member, name)
+    if found != shape:
+        raise ValueError(f"{path}: {name} should have shape {shape} for sizes {sizes}, found {found}; "
+                         f"the file is damaged")
+    if dtype.kind != "f" or dtype.itemsize not in (4, 8):
+        raise ValueError(f"{path}: {name} holds {dtype} values; weights must be float32 or float64 numbers; "
+                         f"the file is damaged or not written by save_network")
+    declared, needed = members[name].file_size, offset + math.prod(shape) * dtype.itemsize
+    if declared != needed:
+        raise ValueError(f"{path}: {name} declares {declared} bytes in the archive, but {found} {dtype} values "
+                         f"take {needed}; the file is damaged")
+    return dtype, fortran_order
+
+
+def _open_member(path, archive, info):
+    try:
+        return archive.open(info)
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError) as error:
+        raise ValueError(f"{path}: not a readable nnlib model file (.npz written by save_network): "
+                         f"{error}") from None
+
+
+def _parse_header(path, member, name):
+    """(dtype, shape, fortran_order, header length) from the start of a .npy member, read with NumPy's safe
+    header parser (a literal, never code)."""
+    try:
+        version = np.lib.format.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"unsupported .npy format version {version}")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(member)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, zipfile.BadZipFile, zlib.error) as error:
+        raise ValueError(f"{path}: {name} is not a readable .npy array ({error}); the file is damaged") from None
+    if dtype.hasobject:
+        raise ValueError(f"{path}: {name} holds pickled Python objects, which nnlib never loads because "
+                         f"unpickling can run arbitrary code")
+    return dtype, tuple(shape), fortran_order, member.tell()
+
+
+def _read_exactly(path, member, n_bytes, name):
+    """n_bytes from the member, read in chunks into one buffer; a short or corrupt member is a ValueError."""
+    buffer = bytearray(n_bytes)
+    view, filled = memoryview(buffer), 0
+    try:
+        while filled < n_bytes:
+            chunk = member.read(min(_CHUNK, n_bytes - filled))
+            if not chunk:
+                break
+            view[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
+        raise ValueError(f"{path}: {name} is damaged ({error})") from None
+    if filled < n_bytes:
+        raise ValueError(f"{path}: {name} is truncated ({filled} of {n_bytes} bytes); the file is damaged")
+    return buffer
+
+
+def _read_values(path, archive, members, name, shape, dtype, fortran_order):
+    """The values of member `name` as an array of `shape`, checked to be finite."""
+    with _open_member(path, archive, members[name]) as member:
+        _parse_header(path, member, name)
+        values = np.frombuffer(_read_exactly(path, member, math.prod(shape) * dtype.itemsize, name), dtype=dtype)
+        values = values.reshape(shape[::-1]).T if fortran_order else values.reshape(shape)
+        member.read(1)  # reach the end, so the zip's CRC check runs
+    if not np.isfinite(values).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"{path}: {name} contains nan or infinite values (first at index {where}); a network "
+                         f"that diverged was saved, or the file is damaged: retrain it")
+    return values
+
+
+def _short(value, limit=60):
+    """repr(value), cut to `limit` characters: a hostile file controls this text."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

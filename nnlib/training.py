@@ -11,11 +11,14 @@ import numpy as np
 
 from .data import to_one_hot
 from .metrics import accuracy
-from .optimizers import SGD, check_lr
+from .optimizers import OPTIMIZERS, SGD, check_lr, make_optimizer
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became nan or infinite: the learning rate is almost always too large."""
+    """The loss became nan or infinite, or grew a millionfold: the learning rate is almost always too large."""
+
+
+DIVERGENCE_FACTOR = 1e6  # a loss this many times the first batch's (at least 1e-3) counts as diverged
 
 
 @dataclass
@@ -71,10 +74,13 @@ def check_labels(X, y, n_classes, dtype):
 
 
 def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, validation_data=None,
-          test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True):
+          test_data=None, schedule=None, patience=None, verbose=False, progress=None, evaluate_train=True,
+          augment=None):
     """Train net on (X, y) and return a History.
 
-    X: (m, n_in); y: labels (m,) or target rows (m, n_out). optimizer: defaults to SGD(lr=0.1).
+    X: (m, n_in); y: labels (m,) or target rows (m, n_out). optimizer: an optimizer object, or a name
+    ("sgd", "momentum", "nesterov", "rmsprop", "adam") for one with its default hyperparameters; SGD(lr=0.1)
+    if not given.
     Each epoch shuffles the examples with a generator seeded by `seed`, then takes one optimizer step
     per batch of batch_size rows. validation_data / test_data: (X, y) pairs evaluated after every epoch.
     schedule: function epoch -> learning rate. patience: stop after that many epochs without a better
@@ -84,21 +90,30 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     widget in Jupyter, a text line on stderr elsewhere) with batches done, rate, time left and the running
     mean loss; True always, False never, and None (the default) in a Jupyter kernel or when stderr is a
     terminal, not when stderr goes to a file or pipe.
-    Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite.
+    augment: a function (X_batch, rng) -> new X_batch of the same shape, e.g. nnlib.augment.Augmentation(),
+    applied to every training batch with a generator of its own seeded from `seed` (so the shuffling is
+    the same with and without it); accuracies are measured on the unchanged images.
+    Raises TrainingDiverged, naming the epoch and batch, if the loss becomes nan or infinite, or more than
+    DIVERGENCE_FACTOR times the first batch's loss.
     """
     X = net.check_input(X)
+    if len(X) == 0:
+        raise ValueError(f"X has no examples (shape {X.shape}); training needs at least one row")
     Y = check_labels(X, y, net.sizes[-1], net.dtype)
     evaluations = {name: _evaluation_set(net, data, name)
                    for name, data in (("val", validation_data), ("test", test_data)) if data is not None}
-    optimizer = optimizer or SGD(lr=0.1)
+    optimizer = _check_optimizer(optimizer)
     _check_schedule_arguments(epochs, batch_size, patience, validation_data)
     rng = np.random.default_rng(seed)
+    augmentation = _Augmenter(augment, seed) if augment is not None else None
     history, best = History(), None
+    watch = _DivergenceWatch()
     for epoch in range(epochs):
         if schedule is not None:
             optimizer.lr = check_lr(schedule(epoch))
         started = time.perf_counter()
-        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress))
+        history.loss.append(_run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch,
+                                       augmentation))
         history.epoch_time.append(time.perf_counter() - started)
         history.lr.append(optimizer.lr)
         if evaluate_train:
@@ -121,8 +136,8 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     return history
 
 
-def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
-    """One pass over the shuffled data; returns the mean batch loss."""
+def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch, augmentation=None):
+    """One pass over the shuffled data (each batch augmented if asked); returns the mean batch loss."""
     n = len(X)
     full_batch = batch_size >= n
     order = None if full_batch else rng.permutation(n)
@@ -137,12 +152,10 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
                 else:
                     index = order[start:start + batch_size]
                     X_batch, Y_batch = X[index], Y[index]
+                if augmentation is not None:
+                    X_batch = augmentation(X_batch)
                 loss, grads = net.loss_and_gradients(X_batch, Y_batch)
-                if not math.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"the loss became {loss} at epoch {epoch + 1}, batch {batch + 1} of {len(starts)} "
-                        f"(learning rate {optimizer.lr:g}): the steps overshoot and the weights blow up. Try a "
-                        f"smaller learning rate, e.g. {optimizer.lr / 10:g}.")
+                watch.check(loss, epoch, batch, len(starts), optimizer.lr)
                 optimizer.step(params, grads)
                 total, seen = total + loss * len(X_batch), seen + len(X_batch)
                 if bar and bar.update():  # True when tqdm redraws (at most every 0.1 s): show the loss so far
@@ -155,6 +168,24 @@ def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress):
             f"the weights became nan or infinite in the last step of epoch {epoch + 1} (learning rate "
             f"{optimizer.lr:g}). Try a smaller learning rate, e.g. {optimizer.lr / 10:g}.")
     return total / n
+
+
+class _Augmenter:
+    """Calls augment(X_batch, rng) with its own generator and checks that it returned a usable batch."""
+
+    def __init__(self, augment, seed):
+        if not callable(augment):
+            raise ValueError(f"augment must be a function (X_batch, rng) -> X_batch, e.g. "
+                             f"nnlib.augment.Augmentation(), got {type(augment).__name__}")
+        self.augment = augment
+        self.rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+
+    def __call__(self, X_batch):
+        augmented = self.augment(X_batch, self.rng)
+        if not isinstance(augmented, np.ndarray) or augmented.shape != X_batch.shape:
+            raise ValueError(f"augment must return an array of the batch's shape {X_batch.shape}, "
+                             f"got {getattr(augmented, 'shape', type(augmented).__name__)}")
+        return augmented.astype(X_batch.dtype, copy=False)
 
 
 def _shows_progress(progress):
@@ -189,12 +220,52 @@ def _close_bar(bar, loss):
         bar.final_display.update(bar.container)
 
 
+class _DivergenceWatch:
+    """Remembers the first batch's loss and raises TrainingDiverged when a loss is not finite, or has grown
+    more than DIVERGENCE_FACTOR-fold from it (a finite loss of 1e9 is divergence too, just not overflow yet)."""
+
+    def __init__(self):
+        self.first = None
+
+    def check(self, loss, epoch, batch, batches, lr):
+        """epoch and batch count from 0 here; the message counts them from 1, like every printed epoch."""
+        if math.isfinite(loss) and self.first is None:
+            self.first = loss
+        if not math.isfinite(loss):
+            what = f"the loss became {loss}"
+        elif loss > DIVERGENCE_FACTOR * max(self.first, 1e-3):
+            what = f"the loss grew to {loss:.3g}, from {self.first:.3g} at the first batch"
+        else:
+            return
+        raise TrainingDiverged(
+            f"{what} at epoch {epoch + 1}, batch {batch + 1} of {batches} (learning rate {lr:g}): the steps "
+            f"overshoot and the weights blow up. Try a smaller learning rate, e.g. {lr / 10:g}.")
+
+
+def _check_optimizer(optimizer):
+    """An optimizer object from what train() was given: None -> SGD(lr=0.1), a name -> that optimizer with
+    its defaults; anything without step(params, grads) and lr is a ValueError saying what to pass."""
+    if optimizer is None:
+        return SGD(lr=0.1)
+    if isinstance(optimizer, str):
+        return make_optimizer(optimizer)  # a ValueError listing the names for an unknown one
+    if isinstance(optimizer, type):
+        raise ValueError(f"optimizer must be an optimizer object, got the class {optimizer.__name__}; "
+                         f"create one, e.g. optimizer={optimizer.__name__}(lr=...)")
+    if not (callable(getattr(optimizer, "step", None)) and hasattr(optimizer, "lr")):
+        raise ValueError(f"optimizer must be an optimizer object such as nnlib.SGD(lr=0.1) or a name "
+                         f"({', '.join(OPTIMIZERS)}), got {optimizer!r}")
+    return optimizer
+
+
 def _evaluation_set(net, data, name):
     try:
         X_eval, y_eval = data
     except (TypeError, ValueError):
         raise ValueError(f"{name} data must be a pair (X, y)") from None
     X_eval = net.check_input(X_eval)
+    if len(X_eval) == 0:
+        raise ValueError(f"{name} data has no examples; pass at least one row, or leave it out")
     return X_eval, check_labels(X_eval, y_eval, net.sizes[-1], net.dtype).argmax(axis=1)
 
 

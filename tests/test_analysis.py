@@ -220,3 +220,8 @@ def test_add_noise_is_reproducible_and_stays_in_range():
     np.testing.assert_array_equal(add_noise(X, 0.0, np.random.default_rng(5)), X)
     with pytest.raises(ValueError, match="sigma"):
         add_noise(X, -1.0, np.random.default_rng(0))
+
+
+def test_hidden_activations_function_is_the_network_method(small_net, X):
+    for a, b in zip(hidden_activations(small_net, X), small_net.hidden_activations(X)):
+        np.testing.assert_array_equal(a, b)

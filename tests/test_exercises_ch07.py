@@ -9,28 +9,28 @@ from nnlib.exercises.ch07 import check_adam_step, check_momentum_step
 
 # -- Adam --------------------------------------------------------------------------------------
 
-def adam(param, grad, m, v, t, lr, beta1, beta2, eps, *, t_shift=0, correct=True, eps_inside=False,
+def adam(param, grad, s, r, t, lr, beta1, beta2, eps, *, t_shift=0, correct=True, eps_inside=False,
          square=True, swap=False, hats=False, order=None, as_list=False, v_hat_beta1=False, eps_outside=False,
          uphill=False, in_place=False):
     """A student's Adam step; each keyword makes one classic mistake."""
     if swap:
         beta1, beta2 = beta2, beta1
     if in_place:
-        m *= beta1
-        m += (1 - beta1) * grad
+        s *= beta1
+        s += (1 - beta1) * grad
     else:
-        m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * (grad ** 2 if square else grad)
-    m_hat = m / (1 - beta1 ** (t + t_shift)) if correct else m
-    v_hat = v / (1 - (beta1 if v_hat_beta1 else beta2) ** (t + t_shift)) if correct else v
+        s = beta1 * s + (1 - beta1) * grad
+    r = beta2 * r + (1 - beta2) * (grad ** 2 if square else grad)
+    s_hat = s / (1 - beta1 ** (t + t_shift)) if correct else s
+    r_hat = r / (1 - (beta1 if v_hat_beta1 else beta2) ** (t + t_shift)) if correct else r
     if eps_inside:
-        step = lr * m_hat / np.sqrt(v_hat + eps)
+        step = lr * s_hat / np.sqrt(r_hat + eps)
     elif eps_outside:
-        step = lr * m_hat / np.sqrt(v_hat) - eps
+        step = lr * s_hat / np.sqrt(r_hat) - eps
     else:
-        step = lr * m_hat / (np.sqrt(v_hat) + eps)
+        step = lr * s_hat / (np.sqrt(r_hat) + eps)
     param = param + step if uphill else param - step
-    result = (param, m_hat, v_hat) if hats else (param, m, v)
+    result = (param, s_hat, r_hat) if hats else (param, s, r)
     if order:
         result = tuple(result[i] for i in order)
     return list(result) if as_list else result
@@ -43,24 +43,24 @@ def adam_variant(name, **mistake):
     return student
 
 
-def adam_elementwise(param, grad, m, v, t, lr, beta1, beta2, eps):
+def adam_elementwise(param, grad, s, r, t, lr, beta1, beta2, eps):
     """Correct: one number at a time, with Python floats."""
     import math
-    out = [np.array(a, dtype=float) for a in (param, m, v)]
+    out = [np.array(a, dtype=float) for a in (param, s, r)]
     for i in np.ndindex(np.shape(param)):
-        m_i = beta1 * float(m[i]) + (1 - beta1) * float(grad[i])
-        v_i = beta2 * float(v[i]) + (1 - beta2) * float(grad[i]) ** 2
+        m_i = beta1 * float(s[i]) + (1 - beta1) * float(grad[i])
+        v_i = beta2 * float(r[i]) + (1 - beta2) * float(grad[i]) ** 2
         step = lr * (m_i / (1 - beta1 ** t)) / (math.sqrt(v_i / (1 - beta2 ** t)) + eps)
         out[0][i], out[1][i], out[2][i] = float(param[i]) - step, m_i, v_i
     return tuple(out)
 
 
-def adam_effective_lr(param, grad, m, v, t, lr, beta1, beta2, eps):
+def adam_effective_lr(param, grad, s, r, t, lr, beta1, beta2, eps):
     """Correct: the corrections folded into one step size, written with np.square and **0.5."""
-    m = beta1 * m + (1 - beta1) * grad
-    v = beta2 * v + (1 - beta2) * np.square(grad)
-    v_hat = v / (1 - beta2 ** t)
-    return param - lr / (1 - beta1 ** t) * m / (v_hat ** 0.5 + eps), m, v
+    s = beta1 * s + (1 - beta1) * grad
+    r = beta2 * r + (1 - beta2) * np.square(grad)
+    r_hat = r / (1 - beta2 ** t)
+    return param - lr / (1 - beta1 ** t) * s / (r_hat ** 0.5 + eps), s, r
 
 
 ADAM_WRONG = [
@@ -70,12 +70,12 @@ ADAM_WRONG = [
     (adam_variant("eps_inside_sqrt", eps_inside=True), "eps belongs outside the square root"),
     (adam_variant("unsquared", square=False), "SQUARED gradient"),
     (adam_variant("betas_swapped", swap=True), "beta1 and beta2 are swapped"),
-    (adam_variant("returns_hats", hats=True), "not the bias-corrected m_hat"),
-    (adam_variant("wrong_order", order=(2, 1, 0)), "in the order (param, m, v)"),
+    (adam_variant("returns_hats", hats=True), "not the bias-corrected s_hat"),
+    (adam_variant("wrong_order", order=(2, 1, 0)), "in the order (param, s, r)"),
     (adam_variant("returns_list", as_list=True), "not a list"),
     (adam_variant("v_hat_with_beta1", v_hat_beta1=True), "each moment uses its own decay rate"),
     (adam_variant("uphill", uphill=True), "the step went uphill"),
-    (adam_variant("updates_m_in_place", in_place=True), "instead of changing m"),
+    (adam_variant("updates_m_in_place", in_place=True), "instead of changing s"),
 ]
 ADAM_RIGHT = [adam_variant("plain"), adam_elementwise, adam_effective_lr]
 
@@ -91,11 +91,11 @@ def test_unusual_correct_adam_passes(right):
 
 
 def test_in_place_parameter_update_of_an_integer_array_is_explained():
-    def in_place(param, grad, m, v, t, lr, beta1, beta2, eps):
-        m = beta1 * m + (1 - beta1) * grad
-        v = beta2 * v + (1 - beta2) * grad ** 2
-        param -= lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps)
-        return param, m, v
+    def in_place(param, grad, s, r, t, lr, beta1, beta2, eps):
+        s = beta1 * s + (1 - beta1) * grad
+        r = beta2 * r + (1 - beta2) * grad ** 2
+        param -= lr * (s / (1 - beta1 ** t)) / (np.sqrt(r / (1 - beta2 ** t)) + eps)
+        return param, s, r
     result = check_adam_step(in_place)
     assert not result.passed and "param" in result.message and "in place" in result.message
 

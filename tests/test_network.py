@@ -116,3 +116,47 @@ def test_labels_instead_of_one_hot_targets_are_refused_with_a_hint():
         net.loss_and_gradients(X, np.array([0, 1, 2]))
     with pytest.raises(ValueError, match=r"Y must have shape \(3, 3\)"):
         net.compute_loss(X, np.zeros((3, 4)))
+
+
+def test_logits_are_the_output_pre_activations_computed_by_hand():
+    net = Network([4, 5, 3], activation="relu", loss="cross_entropy", seed=1)
+    X, _ = batch()
+    A1 = np.maximum(0, X @ net.weights[0] + net.biases[0])
+    Z2 = A1 @ net.weights[1] + net.biases[1]
+    np.testing.assert_allclose(net.logits(X), Z2, rtol=1e-12)
+    assert net.logits(X).shape == (6, 3)
+    e = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(net.predict_proba(X), e / e.sum(axis=1, keepdims=True), rtol=1e-12)
+
+
+def test_hidden_activations_are_each_hidden_layer_by_hand():
+    net = Network([4, 5, 2, 3], activation="sigmoid", seed=2)
+    X, _ = batch()
+    A1 = 1 / (1 + np.exp(-(X @ net.weights[0] + net.biases[0])))
+    A2 = 1 / (1 + np.exp(-(A1 @ net.weights[1] + net.biases[1])))
+    hidden = net.hidden_activations(X)
+    assert [A.shape for A in hidden] == [(6, 5), (6, 2)]
+    np.testing.assert_allclose(hidden[0], A1, rtol=1e-12)
+    np.testing.assert_allclose(hidden[1], A2, rtol=1e-12)
+    assert Network([4, 3]).hidden_activations(X) == []
+
+
+def test_logits_and_hidden_activations_ignore_dropout_and_check_their_input():
+    net = Network([4, 5, 3], activation="relu", dropout=0.5, seed=3)
+    X, _ = batch()
+    np.testing.assert_array_equal(net.logits(X), net.logits(X))   # no random dropout mask in evaluation
+    with pytest.raises(ValueError, match="features per row but the first layer expects 4"):
+        net.logits(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="single example"):
+        net.hidden_activations(np.zeros(4))
+
+
+def test_astype_copies_the_network_into_another_dtype():
+    net = Network([4, 5, 3], activation="relu", dtype=np.float32, seed=4)
+    wide = net.astype(np.float64)
+    assert wide.dtype == np.float64 and all(W.dtype == np.float64 for W in wide.parameters())
+    assert (wide.sizes, wide.activation, wide.loss, wide.output) == (net.sizes, net.activation, net.loss, net.output)
+    X, _ = batch()
+    np.testing.assert_allclose(wide.predict_proba(X), net.predict_proba(X), rtol=1e-5)
+    wide.weights[0][0, 0] += 1.0                       # a copy: the original is untouched
+    assert wide.weights[0][0, 0] != net.weights[0][0, 0]

@@ -77,14 +77,14 @@ def test_state_persists_and_matches_the_update_rule():
     adam = Adam(lr=0.001)
     run(adam)
     assert adam.t == 3
-    np.testing.assert_allclose(adam.m[0], [0.122], rtol=1e-14)
-    np.testing.assert_allclose(adam.v[0], [0.005241004], rtol=1e-14)
+    np.testing.assert_allclose(adam.s[0], [0.122], rtol=1e-14)
+    np.testing.assert_allclose(adam.r[0], [0.005241004], rtol=1e-14)
     momentum = Momentum(lr=0.1)
     run(momentum)
     np.testing.assert_allclose(momentum.velocity[0], [-0.122], rtol=1e-14)
     rmsprop = RMSProp(lr=0.01)
     run(rmsprop)
-    np.testing.assert_allclose(rmsprop.square_avg[0], [0.439], rtol=1e-14)
+    np.testing.assert_allclose(rmsprop.r[0], [0.439], rtol=1e-14)
     # without its state (a fresh optimizer every step) momentum would simply be SGD
     fresh = [run(Momentum(lr=0.1), [g], start) for g, start in zip(GRADIENTS, [1.0, 0.8, 0.9])]
     assert [f[0] for f in fresh] == pytest.approx([0.8, 0.9, 0.85])

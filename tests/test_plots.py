@@ -5,8 +5,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnlib import History, confusion_matrix
-from nnlib.plots import (network_layout, plot_confusion_matrix, plot_history, plot_network, show_digits,
-                         show_feature_maps, show_filters, show_weights)
+from nnlib.plots import (network_layout, plot_confusion_matrix, plot_history, plot_layer_histograms, plot_network,
+                         plot_probabilities, plot_schedules, show_digits, show_feature_maps, show_filters,
+                         show_saliency, show_weights)
+from nnlib.schedules import constant, cosine_decay
 
 
 @pytest.fixture
@@ -92,6 +94,53 @@ def test_plot_confusion_matrix(pyplot_untouched):
     assert isinstance(fig, Figure) and ax.get_title() == "Errors"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted", "true")
     assert [t.get_text() for t in ax.texts] == ["1", "1", "0", "0", "1", "0", "0", "0", "1"]
+    coloured = ax.images[-1].get_array()   # the diagonal is masked: only mistakes take the colour scale
+    assert coloured.mask.tolist() == np.eye(3, dtype=bool).tolist() and coloured.max() == 1
+    plain = plot_confusion_matrix(counts, mask_diagonal=False).axes[0].images[-1].get_array()
+    assert not np.ma.is_masked(plain)
+
+
+def test_plot_probabilities_one_bar_per_class_true_class_highlighted(pyplot_untouched):
+    p = np.array([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]])
+    fig = plot_probabilities(p, true_classes=[2, 0], titles=["a", "b"])
+    first, second = fig.axes
+    assert [bar.get_height() for bar in first.patches] == pytest.approx([0.1, 0.7, 0.2])
+    assert [bar.get_facecolor() for bar in first.patches][2] != first.patches[0].get_facecolor()
+    assert second.get_title() == "b" and first.get_ylim() == (0, 1)
+    assert len(plot_probabilities(p[0]).axes) == 1
+
+
+def test_plot_layer_histograms_one_panel_per_layer_and_row_per_network(pyplot_untouched):
+    rng = np.random.default_rng(0)
+    layers = [rng.standard_normal((50, 8)) * scale for scale in (1.0, 2.0, 4.0)]
+    fig = plot_layer_histograms(layers)
+    assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("layer 3: std")
+    assert fig.axes[0].get_yscale() == "log"
+    compared = plot_layer_histograms({"a": layers, "b": layers[:2]})
+    assert len(compared.axes) == 6 and compared.axes[0].get_ylabel() == "a"
+    assert not compared.axes[5].axison   # network b has no third layer
+
+
+def test_plot_schedules_counts_epochs_from_one_with_whole_number_ticks(pyplot_untouched):
+    fig = plot_schedules({"constant": constant(0.1), "cosine": cosine_decay(0.1, 4)}, epochs=4)
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3, 4])
+    assert ax.lines[1].get_ydata()[0] == pytest.approx(0.1)          # epoch 1 is schedule(0)
+    assert ax.lines[1].get_ydata()[2] == pytest.approx(0.05)
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_show_saliency_overlays_an_outline_and_checks_counts(pyplot_untouched):
+    rng = np.random.default_rng(0)
+    images, maps = rng.random((3, 784)), rng.standard_normal((3, 784))
+    fig = show_saliency(images, maps, titles=["x", "y", "z"])
+    panels = [ax for ax in fig.axes if ax.get_title() in ("x", "y", "z")]
+    assert len(panels) == 3 and all(ax.images and ax.collections for ax in panels)   # map + contour
+    low, high = panels[0].images[0].get_clim()
+    assert low == -high and high == pytest.approx(np.percentile(np.abs(maps[0]), 99))
+    with pytest.raises(ValueError, match="one saliency map per image"):
+        show_saliency(images, maps[:2])
 
 
 def test_show_weights(pyplot_untouched):

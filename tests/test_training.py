@@ -163,9 +163,13 @@ def test_progress_bar_changes_no_result():
 def test_divergence_names_epoch_and_batch_and_suggests_a_smaller_rate():
     X, y = blobs()
     net = Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he")
-    with pytest.raises(TrainingDiverged, match=r"the loss became (nan|inf) at epoch 1, batch [1-6] of 6 "
+    with pytest.raises(TrainingDiverged, match=r"the loss (became (nan|inf)|grew to \S+, from \S+ at the first batch) "
+                                               r"at epoch 1, batch [1-6] of 6 "
                                                r"\(learning rate 1e\+08\).*Try a smaller learning rate, e\.g\. 1e\+07"):
         train(net, X * 100, y, optimizer=SGD(1e8), epochs=5, batch_size=10)
+    with pytest.raises(TrainingDiverged, match=r"at epoch 1, batch 1 "):   # counted from 1, as readers count
+        train(Network([2, 8, 3], activation="relu", loss="quadratic", output="identity", init="he"),
+              X * 1e200, y, optimizer=SGD(1e8), epochs=1, batch_size=10)
     assert issubclass(TrainingDiverged, FloatingPointError)
 
 

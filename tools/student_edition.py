@@ -27,6 +27,7 @@ the answers to conceptual and explore questions), the checker's expected output,
 """
 import argparse
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-from notebooks import chapters, normalize, title_of  # noqa: E402
+from notebooks import CONTENTS, chapters, normalize, title_of  # noqa: E402
 
 SOLUTION_TAG, REFERENCE_TAG = "solution", "reference"
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION:?\s*(?P<instruction>.*)$")
@@ -284,6 +285,9 @@ def build(out_dir, guide=None):
         nbformat.write(notebook, temporary)
         temporary.replace(target)
         written.append(target)
+    # The contents page every chapter's navigation links to (it holds no solutions).
+    shutil.copyfile(CONTENTS, out_dir / CONTENTS.name)
+    written.append(out_dir / CONTENTS.name)
     _write_atomically(guide, build_guide(chapters()))
     return written + [guide]
 

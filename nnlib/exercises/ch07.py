@@ -1,6 +1,6 @@
 """Chapter 07 exercises: one step of Adam, and one step of momentum, as pure functions.
 
-    check_adam_step(adam_step)            adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v)
+    check_adam_step(adam_step)            adam_step(param, grad, s, r, t, lr, beta1, beta2, eps) -> (param, s, r)
     check_momentum_step(momentum_step)    momentum_step(param, grad, velocity, lr, beta) -> (param, velocity)
 
 Both return new arrays and leave their inputs unchanged (the checker notices an input changed in place).
@@ -15,11 +15,11 @@ from .harness import Case, check_function, register_hints
 register_hints("adam_step", [
     "Adam keeps two running averages, of the gradients and of their squares; both start at 0, so early on "
     "they are too small and need a correction that depends on the step number t.",
-    "update m with beta1 and the gradient, v with beta2 and the squared gradient; divide each by one minus "
-    "its beta to the power t; step the parameter by lr times corrected m over (the square root of "
-    "corrected v, plus eps). Return the raw m and v, not the corrected ones.",
-    "m = beta1 * m + (1 - beta1) * grad; v = beta2 * v + (1 - beta2) * grad ** 2; m_hat = m / (1 - beta1 ** t); "
-    "v_hat = v / (1 - beta2 ** t); return param - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+    "update s with beta1 and the gradient, r with beta2 and the squared gradient; divide each by one minus "
+    "its beta to the power t; step the parameter by lr times corrected s over (the square root of "
+    "corrected r, plus eps). Return the raw s and r, not the corrected ones.",
+    "s = beta1 * s + (1 - beta1) * grad; r = beta2 * r + (1 - beta2) * grad ** 2; s_hat = s / (1 - beta1 ** t); "
+    "r_hat = r / (1 - beta2 ** t); return param - lr * s_hat / (np.sqrt(r_hat) + eps), s, r",
 ])
 register_hints("momentum_step", [
     "the velocity remembers a fraction beta of its old value and adds this step's push downhill; the "
@@ -35,44 +35,44 @@ ADAM_DEFAULTS = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
 # -- Adam ------------------------------------------------------------------------------------
 
 
-def _adam(param, grad, m, v, t, lr, beta1, beta2, eps, *, correct=True, t_offset=0, eps_inside=False,
+def _adam(param, grad, s, r, t, lr, beta1, beta2, eps, *, correct=True, t_offset=0, eps_inside=False,
           square=True, swap=False, return_hat=False):
     """The correct Adam step when called with the defaults; each keyword reproduces one typical mistake."""
     if swap:
         beta1, beta2 = beta2, beta1
     with np.errstate(all="ignore"):  # the mistakes may divide by zero or take sqrt of negatives
-        m = beta1 * m + (1 - beta1) * grad
-        v = beta2 * v + (1 - beta2) * (grad * grad if square else grad)
+        s = beta1 * s + (1 - beta1) * grad
+        r = beta2 * r + (1 - beta2) * (grad * grad if square else grad)
         exponent = t + t_offset
-        m_hat = m / (1 - beta1 ** exponent) if correct else m
-        v_hat = v / (1 - beta2 ** exponent) if correct else v
-        denominator = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
-        param = param - lr * m_hat / denominator
+        s_hat = s / (1 - beta1 ** exponent) if correct else s
+        r_hat = r / (1 - beta2 ** exponent) if correct else r
+        denominator = np.sqrt(r_hat + eps) if eps_inside else np.sqrt(r_hat) + eps
+        param = param - lr * s_hat / denominator
     if return_hat:
-        return param, m_hat, v_hat
-    return param, m, v
+        return param, s_hat, r_hat
+    return param, s, r
 
 
-def reference_adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    """One Adam step (Kingma & Ba 2015, Algorithm 1); returns new arrays (param, m, v)."""
-    return _adam(param, grad, m, v, t, lr, beta1, beta2, eps)
+def reference_adam_step(param, grad, s, r, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam step (Kingma & Ba 2015, Algorithm 1); returns new arrays (param, s, r)."""
+    return _adam(param, grad, s, r, t, lr, beta1, beta2, eps)
 
 
 # (keyword arguments of _adam that reproduce the mistake, the hint naming it), most telling first
 ADAM_MISTAKES = [
     (dict(t_offset=-1), "t counts steps from 1: at the first step the corrections are 1 - beta1**1 and "
                         "1 - beta2**1. With beta**(t - 1) you divide by 1 - beta**0 = 0 at t = 1."),
-    (dict(correct=False), "this is Adam without bias correction: divide m by (1 - beta1**t) and v by "
-                          "(1 - beta2**t) before the update (m and v start at 0, so early on they are too small)."),
+    (dict(correct=False), "this is Adam without bias correction: divide s by (1 - beta1**t) and r by "
+                          "(1 - beta2**t) before the update (s and r start at 0, so early on they are too small)."),
     (dict(t_offset=1), "the bias correction uses beta**(t + 1); t is already the step number (1 at the first "
                        "step), so use 1 - beta1**t and 1 - beta2**t."),
-    (dict(eps_inside=True), "eps belongs outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps). "
+    (dict(eps_inside=True), "eps belongs outside the square root: sqrt(r_hat) + eps, not sqrt(r_hat + eps). "
                             "The difference shows when gradients are small."),
-    (dict(square=False), "v averages the SQUARED gradient: v = beta2 v + (1 - beta2) g**2 (you used g)."),
-    (dict(swap=True), "beta1 and beta2 are swapped: beta1 (0.9) averages g into m, beta2 (0.999) averages "
-                      "g**2 into v."),
-    (dict(return_hat=True), "return the raw moments m and v, not the bias-corrected m_hat and v_hat: the "
-                            "correction is recomputed from m and v at every step."),
+    (dict(square=False), "r averages the SQUARED gradient: r = beta2 r + (1 - beta2) g**2 (you used g)."),
+    (dict(swap=True), "beta1 and beta2 are swapped: beta1 (0.9) averages g into s, beta2 (0.999) averages "
+                      "g**2 into r."),
+    (dict(return_hat=True), "return the raw moments s and r, not the bias-corrected s_hat and r_hat: the "
+                            "correction is recomputed from s and r at every step."),
 ]
 
 
@@ -88,26 +88,26 @@ def _matches(got, expected):
 
 
 ADAM_FORMULA_MISTAKES = [
-    (lambda p, g, m, v, t, lr, b1, b2, eps: _adam_with(p, g, m, v, t, lr, b1, b2, eps, v_beta_for_hat=b1),
-     "v_hat is corrected with beta1: each moment uses its own decay rate, v_hat = v / (1 - beta2**t)"),
-    (lambda p, g, m, v, t, lr, b1, b2, eps: _adam_with(p, g, m, v, t, lr, b1, b2, eps, eps_on_param=True),
-     "eps ended up added to the parameter: the denominator is (np.sqrt(v_hat) + eps), in parentheses"),
-    (lambda p, g, m, v, t, lr, b1, b2, eps: _adam_with(p, g, m, v, t, lr, b1, b2, eps, sign=1.0),
-     "the step went uphill: subtract it, param - lr * m_hat / (sqrt(v_hat) + eps)"),
+    (lambda p, g, s, r, t, lr, b1, b2, eps: _adam_with(p, g, s, r, t, lr, b1, b2, eps, r_beta_for_hat=b1),
+     "r_hat is corrected with beta1: each moment uses its own decay rate, r_hat = r / (1 - beta2**t)"),
+    (lambda p, g, s, r, t, lr, b1, b2, eps: _adam_with(p, g, s, r, t, lr, b1, b2, eps, eps_on_param=True),
+     "eps ended up added to the parameter: the denominator is (np.sqrt(r_hat) + eps), in parentheses"),
+    (lambda p, g, s, r, t, lr, b1, b2, eps: _adam_with(p, g, s, r, t, lr, b1, b2, eps, sign=1.0),
+     "the step went uphill: subtract it, param - lr * s_hat / (sqrt(r_hat) + eps)"),
 ]
 
 
-def _adam_with(param, grad, m, v, t, lr, beta1, beta2, eps, v_beta_for_hat=None, eps_on_param=False, sign=-1.0):
+def _adam_with(param, grad, s, r, t, lr, beta1, beta2, eps, r_beta_for_hat=None, eps_on_param=False, sign=-1.0):
     with np.errstate(all="ignore"):
-        m = beta1 * m + (1 - beta1) * grad
-        v = beta2 * v + (1 - beta2) * grad * grad
-        m_hat = m / (1 - beta1 ** t)
-        v_hat = v / (1 - (v_beta_for_hat or beta2) ** t)
+        s = beta1 * s + (1 - beta1) * grad
+        r = beta2 * r + (1 - beta2) * grad * grad
+        s_hat = s / (1 - beta1 ** t)
+        r_hat = r / (1 - (r_beta_for_hat or beta2) ** t)
         if eps_on_param:
-            param = param + sign * lr * m_hat / np.sqrt(v_hat) + eps
+            param = param + sign * lr * s_hat / np.sqrt(r_hat) + eps
         else:
-            param = param + sign * lr * m_hat / (np.sqrt(v_hat) + eps)
-    return param, m, v
+            param = param + sign * lr * s_hat / (np.sqrt(r_hat) + eps)
+    return param, s, r
 
 
 def diagnose_adam_step(args, got, expected, error=None):
@@ -117,8 +117,8 @@ def diagnose_adam_step(args, got, expected, error=None):
             return ("a division by zero: at t = 1 the corrections are 1 - beta1**1 and 1 - beta2**1; "
                     "with beta**(t - 1) they are 1 - beta**0 = 0")
         if isinstance(error, FloatingPointError) and "sqrt" in str(error):
-            return ("the square root of a negative number: v averages the SQUARED gradient, "
-                    "v = beta2 v + (1 - beta2) g**2, so it can never be negative")
+            return ("the square root of a negative number: r averages the SQUARED gradient, "
+                    "r = beta2 r + (1 - beta2) g**2, so it can never be negative")
         if "cast" in str(error):
             return ("an in-place update (param -= ...) cannot store fractions in an integer array, and it changes "
                     "the caller's array anyway: compute a new one, param = param - lr * ...")
@@ -126,7 +126,7 @@ def diagnose_adam_step(args, got, expected, error=None):
     if got is None:
         return None
     if isinstance(got, list):
-        return "return a tuple, e.g. `return param, m, v`, not a list"
+        return "return a tuple, e.g. `return param, s, r`, not a list"
     for mistake, hint in ADAM_MISTAKES:
         if _matches(got, _adam(*args, **mistake)):
             return hint
@@ -134,19 +134,19 @@ def diagnose_adam_step(args, got, expected, error=None):
         if _matches(got, mistake(*args)):
             return hint
     if isinstance(got, tuple) and len(got) == 3 and _matches((expected[0], got[1], got[2]), expected):
-        return "m and v are right but the parameter is not: param - lr * m_hat / (sqrt(v_hat) + eps)"
+        return "s and r are right but the parameter is not: param - lr * s_hat / (sqrt(r_hat) + eps)"
     if isinstance(got, tuple) and len(got) == 3 and _matches((got[2], got[1], got[0]), expected):
-        return "return the three arrays in the order (param, m, v)"
+        return "return the three arrays in the order (param, s, r)"
     return None
 
 
 def _adam_cases():
     rng = np.random.default_rng(7)
-    # m and v are always separate arrays: a student updating them in place must not see them aliased
+    # s and r are always separate arrays: a student updating them in place must not see them aliased
     return [
-        Case("the worked example: step t=1 from m = v = 0, lr = 0.1",
+        Case("the worked example: step t=1 from s = r = 0, lr = 0.1",
              (np.array([1.0, -2.0]), np.array([0.5, -4.0]), np.zeros(2), np.zeros(2), 1, 0.1, 0.9, 0.999, 1e-8)),
-        Case("step t=3 of a 2x3 weight matrix with non-zero m and v",
+        Case("step t=3 of a 2x3 weight matrix with non-zero s and r",
              (rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(0, 0.1, (2, 3)),
               rng.uniform(0.01, 0.1, (2, 3)), 3, 1e-3, 0.9, 0.999, 1e-8)),
         Case("a single-element parameter at step t=2",
@@ -171,11 +171,11 @@ def _adam_cases():
 
 
 def check_adam_step(adam_step):
-    """Check adam_step(param, grad, m, v, t, lr, beta1, beta2, eps) -> (param, m, v) on 9 cases.
+    """Check adam_step(param, grad, s, r, t, lr, beta1, beta2, eps) -> (param, s, r) on 9 cases.
 
     The hyperparameters are always passed positionally, so your defaults (if any) do not matter."""
     return check_function("adam_step", adam_step, _adam_cases(), reference_adam_step, diagnose_adam_step,
-                          arg_names=["param", "grad", "m", "v"])
+                          arg_names=["param", "grad", "s", "r"])
 
 
 # -- Momentum --------------------------------------------------------------------------------
