@@ -65,10 +65,12 @@ class Trial:
 
     @property
     def out(self):
+        """The student's first result: the activations after dropout, A's shape (m, n)."""
         return self.value[0]
 
     @property
     def mask(self):
+        """The student's second result: the mask that multiplied A, A's shape (m, n)."""
         return self.value[1]
 
     def mask_again(self, seed):
