@@ -151,3 +151,12 @@ def test_a_missing_member_is_named(tmp_path):
     del members["conv1.b.npy"]
     load_error(write_zip(tmp_path / "m.npz", members),
                r"conv1.b should have shape \(2,\) for the layers in its metadata, found nothing")
+
+
+def test_the_command_line_reports_a_damaged_convnet_in_one_line(tmp_path, capsys):
+    from nnlib.cli import main
+    path = write_zip(tmp_path / "m.npz", {**good_members(), "meta.npy": meta_npy(features=[{"kind": "conv"}])})
+    assert main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "metadata feature layer 1" in err and str(path) in err
