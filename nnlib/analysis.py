@@ -9,7 +9,6 @@ import numpy as np
 
 from .activations import softmax
 from .data import to_one_hot
-from .layers import activation_backward, batchnorm_backward, dense_backward
 
 SIDE = 28  # MNIST images are SIDE x SIDE
 
@@ -88,7 +87,8 @@ def input_gradient(net, X, delta_out):
 
     X: (m, sizes[0]);  delta_out: (m, sizes[-1])  ->  (m, sizes[0]).
     The backward pass of Network.backward, continued one step further: the first layer's dense_backward
-    also returns dX = delta^1 W^1^T, the gradient that training never needs but saliency maps are made of.
+    also returns dX = delta^1 W^1^T, the gradient that training never needs but saliency maps are made of
+    (the weight-decay term, which does not depend on X, does not touch it).
     """
     X = net.check_input(X)
     delta = np.asarray(delta_out, dtype=net.dtype)
@@ -96,13 +96,7 @@ def input_gradient(net, X, delta_out):
         raise ValueError(f"delta_out must have shape ({len(X)}, {net.sizes[-1]}) (one row per example, one "
                          f"column per output unit), got {delta.shape}")
     _, caches = net.forward(X)
-    for l in range(net.n_layers - 1, -1, -1):
-        dA, _, _ = dense_backward(delta, caches[l][0], need_dX=True)
-        if l > 0:
-            delta = activation_backward(dA, caches[l - 1][1])
-            if net.batch_norm:  # evaluation mode: dZ = delta * gamma / sqrt(running var + eps)
-                delta = batchnorm_backward(delta, caches[l - 1][3])[0]
-    return dA
+    return net.backward(delta, caches, input_gradient=True)[1]
 
 
 def saliency(net, X, classes):
@@ -159,6 +153,18 @@ def shift_images(X, rows=0, cols=0):
         shifted[:, max(r, 0):SIDE + min(r, 0), max(c, 0):SIDE + min(c, 0)] = \
             images[:, max(-r, 0):SIDE + min(-r, 0), max(-c, 0):SIDE + min(-c, 0)]
     return shifted.reshape(len(images), -1)
+
+
+def accuracy_under_shifts(net, X, y, shifts, axis="cols"):
+    """The accuracy of net on the images X (m, 784) with labels y (m,), moved by each number of pixels in
+    `shifts` (shift_images): axis "cols" moves them right (negative: left), "rows" down (negative: up).
+    Returns an array with one accuracy (a fraction) per shift."""
+    if axis not in ("rows", "cols"):
+        raise ValueError(f'axis must be "rows" (shift down/up) or "cols" (shift right/left), got {axis!r}')
+    y = np.asarray(y)
+    if y.shape != (len(X),):
+        raise ValueError(f"y must hold one label per image: expected shape ({len(X)},), got {y.shape}")
+    return np.array([float(np.mean(net.predict(shift_images(X, **{axis: s})) == y)) for s in shifts])
 
 
 def add_noise(X, sigma, rng):

@@ -2,6 +2,7 @@
 
     nnlib train --preset nielsen-30 --save nielsen.npz
     nnlib train --layers 784,100,10 --activation relu --optimizer adam --lr 0.001 --epochs 5
+    nnlib train --preset cnn --save cnn.npz
     nnlib evaluate nielsen.npz
     nnlib predict nielsen.npz my_digit.png
     nnlib presets
@@ -20,13 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from .activations import ELEMENTWISE, OUTPUT_ACTIVATIONS
+from .convnet import ConvNet, features_spec, parse_features
 from .data import load_mnist
 from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .metrics import accuracy, per_class_accuracy
 from .optimizers import OPTIMIZERS
-from .presets import (AUGMENTATIONS, MNIST_CLASSES, MNIST_INPUTS, PRESETS, SCHEDULES, Config, build_augmentation,
-                      build_network, build_optimizer, build_schedule, fold_input_scaling, get_preset,
+from .presets import (AUGMENTATIONS, MNIST_CLASSES, MNIST_IMAGE, MNIST_INPUTS, PRESETS, SCHEDULES, Config,
+                      build_augmentation, build_network, build_optimizer, build_schedule, fold_input_scaling, get_preset,
                       prepare_inputs, prepare_targets, with_overrides)
 from .preprocess import load_image, to_mnist_format
 from .serialization import check_save_target, load_network, save_network
@@ -63,6 +65,17 @@ def layer_sizes(text):
     if sizes[-1] != MNIST_CLASSES:
         raise argparse.ArgumentTypeError(f"the last layer must be {MNIST_CLASSES} (one per digit), got {sizes[-1]}")
     return sizes
+
+
+def feature_layers(text):
+    """"conv16x5p2,relu,pool2" -> the same text, after checking it reads as layers; "none" -> "" (no features)."""
+    if text.strip().lower() == "none":
+        return ""
+    try:
+        layers = parse_features(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return features_spec(layers)
 
 
 def number_pair(text):
@@ -157,7 +170,8 @@ def installed_version():
 
 def build_parser():
     """The argparse parser for `nnlib` and its four commands."""
-    parser = _Parser(prog="nnlib", description="Train, evaluate and use fully connected networks on MNIST.")
+    parser = _Parser(prog="nnlib", description="Train, evaluate and use fully connected and convolutional "
+                                               "networks on MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_train(commands.add_parser("train", help="train a network on MNIST (see --preset)",
@@ -179,7 +193,12 @@ def _add_train(train_parser):
     add = train_parser.add_argument
     add("--preset", choices=PRESETS, help="start from a named configuration (see `nnlib presets`)")
     net = train_parser.add_argument_group("network")
-    net.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 784,30,10 (first 784, last 10)")
+    net.add_argument("--layers", type=layer_sizes, help="layer sizes, e.g. 784,30,10 (first 784, last 10); with "
+                                                        "--features the dense layers after them")
+    net.add_argument("--features", type=feature_layers, metavar="SPEC",
+                     help="convolution and pooling layers in front of the dense ones, e.g. "
+                          "conv16x5p2,relu,pool2 (convFxK: F filters of KxK, sN stride, pN padding; poolK; an "
+                          "activation); 'none' for a fully connected network")
     net.add_argument("--activation", choices=[name for name in ELEMENTWISE if name != "identity"])
     net.add_argument("--loss", choices=LOSSES)
     net.add_argument("--output", choices=OUTPUT_ACTIVATIONS, help="output activation (default: fits the loss)")
@@ -224,7 +243,7 @@ def _add_train(train_parser):
     run.add_argument("--no-progress", action="store_true", help="no progress bar (default: bar in a terminal)")
 
 
-CONFIG_FLAGS = ("layers", "activation", "loss", "output", "init", "dtype", "optimizer", "lr", "momentum",
+CONFIG_FLAGS = ("layers", "features", "activation", "loss", "output", "init", "dtype", "optimizer", "lr", "momentum",
                 "beta1", "beta2", "schedule", "step_every", "step_drop", "lr_min", "weight_decay", "dropout",
                 "epochs", "batch_size", "seed", "input_range", "targets", "validation_size", "patience", "augment",
                 "max_shift", "max_degrees", "max_scale", "elastic_alpha", "elastic_sigma", "batch_norm")
@@ -342,6 +361,9 @@ def _finite_outputs(net, X, model):
 
 def _load_model(path):
     net = load_network(path)  # FileNotFoundError / ValueError name the file and the problem
+    if isinstance(net, ConvNet) and net.input_shape != MNIST_IMAGE:
+        raise UsageError(f"{path}: the network takes images of {'x'.join(map(str, net.input_shape))} "
+                         f"(channels x rows x columns), but MNIST digits are {'x'.join(map(str, MNIST_IMAGE))}")
     if net.sizes[0] != MNIST_INPUTS or net.sizes[-1] != MNIST_CLASSES:
         raise UsageError(f"{path}: the network is {'-'.join(map(str, net.sizes))}, but an MNIST classifier "
                          f"takes {MNIST_INPUTS} inputs and gives {MNIST_CLASSES} outputs")

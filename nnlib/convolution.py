@@ -1,5 +1,6 @@
 """Convolution and max-pooling as forward/backward pairs, each twice: a naive loop that reads like the
-definition, to teach, and a vectorized version (sliding windows and one matrix product), for speed.
+definition, to teach, and a vectorized version for speed (im2col: the windows as the columns of one
+matrix, then one matrix product; pooling as the maximum of a few strided slices).
 Tests check both against numerical gradients and against each other.
 
 Shapes for images, batch first: X is (m, C, H, W) — m examples, C channels, H rows, W columns. A filter bank
@@ -9,7 +10,6 @@ conv2d computes   out[i, f, y, x] = b[f] + sum over c, u, v of K[f, c, u, v] * X
 (cross-correlation, as every deep-learning library calls "convolution").
 """
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 
 def output_size(size, window, stride, padding):
@@ -20,17 +20,24 @@ def output_size(size, window, stride, padding):
 
 
 def _check_conv_arguments(X, K, b, stride, padding):
-    if X.ndim != 4:
-        raise ValueError(f"X must be a batch of images of shape (m, C, H, W), got shape {X.shape}")
+    if np.ndim(X) != 4:
+        raise ValueError(f"X must be a batch of images of shape (m, C, H, W), got shape {np.shape(X)}")
     if K.ndim != 4 or K.shape[1] != X.shape[1]:
         raise ValueError(f"K must have shape (F, C, kh, kw) with C = {X.shape[1]} channels as in X, got {K.shape}")
     if b.shape != (K.shape[0],):
         raise ValueError(f"b must have shape ({K.shape[0]},), one bias per filter, got {b.shape}")
+    return _check_geometry(X, K.shape[2], K.shape[3], stride, padding)
+
+
+def _check_geometry(X, kh, kw, stride, padding):
+    """(H_out, W_out) for windows of kh x kw on X (m, C, H, W), after checking stride and padding."""
+    if np.ndim(X) != 4:
+        raise ValueError(f"X must be a batch of images of shape (m, C, H, W), got shape {np.shape(X)}")
     if not (isinstance(stride, (int, np.integer)) and stride >= 1):
         raise ValueError(f"stride must be a whole number >= 1, got {stride!r}")
     if not (isinstance(padding, (int, np.integer)) and padding >= 0):
         raise ValueError(f"padding must be a whole number >= 0, got {padding!r}")
-    return output_size(X.shape[2], K.shape[2], stride, padding), output_size(X.shape[3], K.shape[3], stride, padding)
+    return output_size(X.shape[2], kh, stride, padding), output_size(X.shape[3], kw, stride, padding)
 
 
 def _pad(X, padding):
@@ -74,47 +81,62 @@ def conv2d_backward_naive(dout, cache):
     return dX_pad[:, :, padding:padding + H, padding:padding + W], dK, dout.sum(axis=(0, 2, 3))
 
 
-def _windows(X_pad, kh, kw, stride):
-    """Every kh x kw window of X_pad (m, C, Hp, Wp) at the given stride, as a view (m, C, H_out, W_out, kh, kw)."""
-    return sliding_window_view(X_pad, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+def _im2col(X_pad, kh, kw, stride, H_out, W_out):
+    """The windows as the columns of one matrix (C*kh*kw, m*H_out*W_out): row (c, u, v) holds, for every
+    output position, the input the filter entry (c, u, v) sees there. Built one kernel offset (u, v) at a
+    time, each a strided slice copied in one go (much faster than gathering window by window)."""
+    m, C = X_pad.shape[:2]
+    columns = np.empty((C, kh, kw, m, H_out, W_out), dtype=X_pad.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            patch = X_pad[:, :, u:u + stride * (H_out - 1) + 1:stride, v:v + stride * (W_out - 1) + 1:stride]
+            columns[:, u, v] = patch.transpose(1, 0, 2, 3)
+    return columns.reshape(C * kh * kw, m * H_out * W_out)
+
+
+def im2col(X, kh, kw, stride=1, padding=0):
+    """The windows of X (m, C, H, W) that a kh x kw filter sees, as the columns of one matrix of shape
+    (C*kh*kw, m*H_out*W_out): column (i, y, x) is the window at output position (y, x) of example i,
+    flattened channel by channel and row by row, like a filter K[f] (C, kh, kw) flattened. So the whole
+    convolution is the one matrix product K.reshape(F, -1) @ im2col(X, ...), see conv2d_forward."""
+    H_out, W_out = _check_geometry(X, kh, kw, stride, padding)
+    return _im2col(_pad(np.asarray(X), padding), kh, kw, stride, H_out, W_out)
 
 
 def conv2d_forward(X, K, b, stride=1, padding=0):
-    """conv2d, vectorized: all windows as one (m, H_out, W_out, C*kh*kw) array times the filters
-    (C*kh*kw, F), one matrix product.  X: (m, C, H, W);  K: (F, C, kh, kw);  b: (F,)
-    ->  out (m, F, H_out, W_out), cache."""
-    _check_conv_arguments(X, K, b, stride, padding)
+    """conv2d, vectorized (im2col): the windows become the columns of one matrix, and all filters apply at
+    once as one matrix product, K (F, C*kh*kw) @ columns (C*kh*kw, m*H_out*W_out).
+    X: (m, C, H, W);  K: (F, C, kh, kw);  b: (F,)  ->  out (m, F, H_out, W_out), cache."""
+    H_out, W_out = _check_conv_arguments(X, K, b, stride, padding)
     F, C, kh, kw = K.shape
-    windows = _windows(_pad(X, padding), kh, kw, stride)                    # (m, C, H_out, W_out, kh, kw)
-    out = np.tensordot(windows, K, axes=([1, 4, 5], [1, 2, 3]))             # (m, H_out, W_out, F)
-    return (out + b).transpose(0, 3, 1, 2), (X, K, stride, padding)
+    columns = _im2col(_pad(X, padding), kh, kw, stride, H_out, W_out)
+    out = (K.reshape(F, -1) @ columns + b[:, None]).reshape(F, len(X), H_out, W_out)
+    return out.transpose(1, 0, 2, 3), (X.shape, K, stride, padding, columns)
 
 
 def conv2d_backward(dout, cache, need_dX=True):
     """Gradients of conv2d, vectorized.  dout: (m, F, H_out, W_out).  Returns dX (m, C, H, W), dK, db
     (need_dX=False skips dX, as for the first layer, whose input needs no gradient, and returns None):
 
-    dK[f, c, u, v] = sum over i, y, x of dout[i, f, y, x] * X_pad[i, c, s*y + u, s*x + v]   (one tensordot)
-    dX: every input collects dout times the filter weight that joined them, which is a stride-1 convolution of
-        dout — spread out by the stride, padded by the window size minus one — with each filter flipped and
-        the roles of F and C swapped: the forward pass again, with other arguments.
+    dK = dout (F, m*H_out*W_out) @ columns^T: each filter entry collects dout times the input it saw;
+    dcolumns = K^T @ dout, and each column's entries go back, added up, to the inputs of its window (col2im);
     db[f] = sum of dout[:, f]."""
-    X, K, stride, padding = cache
+    shape, K, stride, padding, columns = cache
     F, C, kh, kw = K.shape
     m, _, H_out, W_out = dout.shape
-    dK = np.tensordot(dout, _windows(_pad(X, padding), kh, kw, stride), axes=([0, 2, 3], [0, 2, 3]))
+    dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)               # (F, m*H_out*W_out)
+    dK = (dout_rows @ columns.T).reshape(K.shape)
+    db = dout_rows.sum(axis=1)
     if not need_dX:
-        return None, dK, dout.sum(axis=(0, 2, 3))
-    spread = np.zeros((m, F, stride * (H_out - 1) + 1, stride * (W_out - 1) + 1), dtype=dout.dtype)
-    spread[:, :, ::stride, ::stride] = dout
-    spread = np.pad(spread, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
-    flipped = K[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                     # (C, F, kh, kw)
-    dX_pad, _ = conv2d_forward(spread, flipped, np.zeros(C, dtype=dout.dtype))
-    H, W = X.shape[2:]
-    # Rows and columns that no window reached (when the stride skips the last ones) get no gradient: zeros.
-    dX_pad = np.pad(dX_pad, ((0, 0), (0, 0), (0, H + 2 * padding - dX_pad.shape[2]),
-                             (0, W + 2 * padding - dX_pad.shape[3])))
-    return dX_pad[:, :, padding:padding + H, padding:padding + W], dK, dout.sum(axis=(0, 2, 3))
+        return None, dK, db
+    dcolumns = (K.reshape(F, -1).T @ dout_rows).reshape(C, kh, kw, m, H_out, W_out)
+    H, W = shape[2:]
+    dX_pad = np.zeros((m, C, H + 2 * padding, W + 2 * padding), dtype=dcolumns.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            dX_pad[:, :, u:u + stride * (H_out - 1) + 1:stride, v:v + stride * (W_out - 1) + 1:stride] += \
+                dcolumns[:, u, v].transpose(1, 0, 2, 3)
+    return dX_pad[:, :, padding:padding + H, padding:padding + W], dK, db
 
 
 # -- max-pooling -----------------------------------------------------------------------------------------
@@ -155,39 +177,34 @@ def maxpool_backward_naive(dout, cache):
     return dX
 
 
+def _offsets(size, stride, H_out, W_out):
+    """For each window offset (u, v), row by row, the slices that pick that entry of every window:
+    X[:, :, rows, cols] is (m, C, H_out, W_out)."""
+    for u in range(size):
+        for v in range(size):
+            yield (slice(u, u + stride * (H_out - 1) + 1, stride), slice(v, v + stride * (W_out - 1) + 1, stride))
+
+
 def maxpool_forward(X, size=2, stride=2):
-    """Max-pooling, vectorized over all windows at once (sliding windows, argmax per window).
-    X: (m, C, H, W)  ->  out (m, C, H_out, W_out), cache."""
+    """Max-pooling, vectorized: the maximum, element by element, of the size*size maps that hold one entry
+    of every window each.  X: (m, C, H, W)  ->  out (m, C, H_out, W_out), cache."""
     _check_pool_arguments(X, size, stride)
-    output_size(min(X.shape[2:]), size, stride, 0)                     # a clear error if the window is too big
-    windows = _windows(X, size, size, stride)                          # (m, C, H_out, W_out, size, size)
-    flat = windows.reshape(*windows.shape[:4], size * size)
-    winner = flat.argmax(axis=-1)                                      # first largest, as the naive version
-    out = np.take_along_axis(flat, winner[..., None], axis=-1)[..., 0]
-    return out, (X.shape, winner, size, stride)
+    H_out, W_out = output_size(X.shape[2], size, stride, 0), output_size(X.shape[3], size, stride, 0)
+    out = None
+    for rows, cols in _offsets(size, stride, H_out, W_out):
+        out = X[:, :, rows, cols].copy() if out is None else np.maximum(out, X[:, :, rows, cols])
+    return out, (X, out, size, stride)
 
 
 def maxpool_backward(dout, cache):
-    """Each dout[i, c, y, x] goes to the input that won its window.  dout: (m, C, H_out, W_out) -> dX (m, C, H, W).
-
-    Windows that do not overlap (stride >= size) put each value in a place of its own, in one vectorized
-    assignment; overlapping windows share inputs, which np.add.at makes collect every contribution."""
-    shape, winner, size, stride = cache
-    m, C, H_out, W_out = dout.shape
-    if stride >= size:
-        H, W = shape[2:]
-        spread = np.zeros((m, C, H_out, W_out, size * size), dtype=dout.dtype)
-        np.put_along_axis(spread, winner[..., None], dout[..., None], axis=-1)
-        blocks = np.zeros((m, C, H_out, stride, W_out, stride), dtype=dout.dtype)  # one block per window
-        blocks[:, :, :, :size, :, :size] = spread.reshape(m, C, H_out, W_out, size, size).transpose(0, 1, 2, 4, 3, 5)
-        dX = np.zeros(shape, dtype=dout.dtype)
-        rows, cols = min(H, H_out * stride), min(W, W_out * stride)
-        dX[:, :, :rows, :cols] = blocks.reshape(m, C, H_out * stride, W_out * stride)[:, :, :rows, :cols]
-        return dX
-    u, v = np.divmod(winner, size)
-    rows = stride * np.arange(H_out)[:, None] + u                       # (m, C, H_out, W_out)
-    cols = stride * np.arange(W_out)[None, :] + v
-    i, c = np.meshgrid(np.arange(m), np.arange(C), indexing="ij")
-    dX = np.zeros(shape, dtype=dout.dtype)
-    np.add.at(dX, (i[:, :, None, None], c[:, :, None, None], rows, cols), dout)
+    """Each dout[i, c, y, x] goes to the input that won its window: offset by offset, in the same order as the
+    naive loop, the entries equal to the maximum that no earlier offset claimed (so a tie goes to the first).
+    Added with +=, so inputs shared by overlapping windows collect every contribution.
+    dout: (m, C, H_out, W_out)  ->  dX (m, C, H, W)."""
+    X, out, size, stride = cache
+    dX, claimed = np.zeros(X.shape, dtype=dout.dtype), np.zeros(out.shape, dtype=bool)
+    for rows, cols in _offsets(size, stride, *out.shape[2:]):
+        wins = (X[:, :, rows, cols] == out) & ~claimed
+        claimed |= wins
+        dX[:, :, rows, cols] += dout * wins
     return dX

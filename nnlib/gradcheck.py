@@ -40,7 +40,8 @@ def check_network_gradients(net, X, Y, h=1e-5, training=False):
     backward pass carries the mean and variance terms; dropout is switched off and the running averages are
     restored afterwards. There the bias b^(l) of a normalized layer cancels in z - mean (its gradient is exactly
     0, which a relative error cannot measure), so it is left out of the result.
-    Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ..., 'gamma0': 2e-10, 'beta0': 1e-11}. Use float64 networks.
+    Returns a dict such as {'W0': 3e-10, 'b0': 1e-11, ..., 'gamma0': 2e-10, 'beta0': 1e-11}. Use float64 networks;
+    any model with the Network interface works in evaluation mode, a ConvNet too.
 
     Two ways to get a large error from a correct backward pass:
     - a ReLU kink: if a pre-activation z lies within about h of 0 (zero biases and a row whose previous
@@ -53,6 +54,9 @@ def check_network_gradients(net, X, Y, h=1e-5, training=False):
         _, analytic = net.loss_and_gradients(X, Y, training=False)
         return {name: rel_error(grad, numerical_gradient(lambda: net.compute_loss(X, Y), param, h))
                 for name, param, grad in zip(net.parameter_names(), net.parameters(), analytic)}
+    if not hasattr(net, "running_averages"):
+        raise ValueError(f"training=True checks batch normalization's training mode, and this "
+                         f"{type(net).__name__} has none: check it with training=False")
     saved_dropout, saved_state = net.dropout, [array.copy() for array in net.running_averages()]
     net.dropout = 0.0
     try:

@@ -83,6 +83,10 @@ class Network:
         return ([p for pair in zip(self.weights, self.biases) for p in pair]
                 + [p for pair in zip(self.gammas, self.betas) for p in pair])
 
+    def parameter_names(self):
+        """A name per entry of parameters(): W0, b0, W1, b1, ... (layer index from 0, as in weights)."""
+        return [f"{kind}{l}" for l in range(self.n_layers) for kind in ("W", "b")]
+
     def n_parameters(self):
         """Total number of weights and biases: sum over layers of n_in * n_out + n_out (plus 2 n per hidden
         layer of n units for gamma and beta with batch_norm)."""
@@ -122,17 +126,19 @@ class Network:
             return A, None
         return dropout_forward(A, self.dropout, self.rng)
 
-    def backward(self, delta, caches):
+    def backward(self, delta, caches, input_gradient=False):
         """Backpropagate the output error delta = dC/dZ^(L), shape (m, sizes[-1]), through every layer.
 
         Returns the gradients in the order of parameters(): [dC/dW^(1), dC/db^(1), dC/dW^(2), ...], with
         dC/dW^(l) = A^(l-1)^T delta^(l) (BP3), dC/db^(l) = delta^(l) summed over the batch (BP4) and
         delta^(l-1) = (delta^(l) W^(l)^T) * f'(Z^(l-1)) (BP2). With batch_norm, BP2 continues through the
-        normalization (batchnorm_backward), and dC/dgamma^(l), dC/dbeta^(l) follow the weights and biases."""
+        normalization (batchnorm_backward), and dC/dgamma^(l), dC/dbeta^(l) follow the weights and biases.
+        input_gradient=True also returns dC/dX = delta^(1) W^(1)^T, shape (m, sizes[0]), as (grads, dX): what
+        saliency maps, and layers in front of this network (a ConvNet's convolutions), need."""
         grads = [None] * len(self.parameters())
         for l in range(self.n_layers - 1, -1, -1):
             dense_cache = caches[l][0]
-            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0)
+            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0 or input_gradient)
             if l > 0:
                 _, act_cache, mask, bn_cache = caches[l - 1]
                 if mask is not None:
@@ -142,17 +148,19 @@ class Network:
         if self.weight_decay:
             for l, W in enumerate(self.weights):
                 grads[2 * l] += self.weight_decay * W
-        return grads
+        return (grads, dA) if input_gradient else grads
 
-    def loss_and_gradients(self, X, Y, training=True):
+    def loss_and_gradients(self, X, Y, training=True, input_gradient=False):
         """Loss of the batch (mean over its m examples, plus the L2 term) and its gradients.
 
-        X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...])."""
+        X: (m, sizes[0]);  Y: (m, sizes[-1]) one-hot targets.  Returns (loss, [dW0, db0, ...]), and with
+        input_gradient=True also dC/dX (m, sizes[0]) as a third value (see backward)."""
         a, caches = self.forward(X, training=training)
         Y = self.check_targets(Y, a)
         z = caches[-1][1]
         loss = loss_value(self.loss, self.output, z, a, Y) + self.l2_penalty()
-        return loss, self.backward(output_delta(self.loss, self.output, z, a, Y), caches)
+        gradients = self.backward(output_delta(self.loss, self.output, z, a, Y), caches, input_gradient=input_gradient)
+        return (loss, *gradients) if input_gradient else (loss, gradients)
 
     def compute_loss(self, X, Y):
         """The loss of (X, Y) in evaluation mode (no dropout), including the L2 term."""

@@ -179,6 +179,47 @@ def show_weights(W, n=16, ncols=8, title="First-layer weights"):
     return fig
 
 
+def show_filters(K, channel=0, ncols=8, title="Convolution filters"):
+    """The filters of a convolution layer, K (F, C, kh, kw), as F small images of their weights on input
+    channel `channel`: red positive, blue negative, on a symmetric scale per filter."""
+    K = np.asarray(K)
+    if K.ndim != 4:
+        raise ValueError(f"show_filters expects a filter bank of shape (F, C, kh, kw), got {K.shape}")
+    if not 0 <= channel < K.shape[1]:
+        raise ValueError(f"channel must be in 0..{K.shape[1] - 1} for filters with {K.shape[1]} input channels, "
+                         f"got {channel}")
+    return _image_grid(K[:, channel], ncols, title, "RdBu_r", symmetric=True, label="filter")
+
+
+def show_feature_maps(maps, ncols=8, title="Feature maps"):
+    """One example's feature maps, maps (C, H, W), as C grey images (dark = large), each on its own scale."""
+    maps = np.asarray(maps)
+    if maps.ndim != 3:
+        raise ValueError(f"show_feature_maps expects one example's maps of shape (C, H, W), got {maps.shape}; "
+                         f"pick the example first, e.g. maps[0]")
+    return _image_grid(maps, ncols, title, "gray_r", symmetric=False, label="map")
+
+
+def _image_grid(images, ncols, title, cmap, symmetric, label):
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(ncols * 1.1, nrows * 1.2 + 0.4), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < n:
+            if symmetric:
+                limit = float(np.abs(images[i]).max()) or 1.0
+                ax.imshow(images[i], cmap=cmap, vmin=-limit, vmax=limit)
+            else:
+                ax.imshow(images[i], cmap=cmap, vmin=min(0.0, float(images[i].min())),
+                          vmax=float(images[i].max()) or 1.0)
+            ax.set_title(f"{label} {i}", fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
 def _integer_ticks(axis):
     """Whole-number ticks only (epochs, layers): no 0.25-epoch ticks on a short run."""
     from matplotlib.ticker import MaxNLocator

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from .augment import Augmentation
+from .convnet import ConvNet, parse_features
 from .network import Network
 from .training import train
 from .optimizers import make_optimizer
 from .schedules import constant, cosine_decay, step_decay
 
 MNIST_INPUTS, MNIST_CLASSES = 784, 10
+MNIST_IMAGE = (1, 28, 28)   # channels, rows, columns: how a convolutional network sees a row of 784 pixels
 SCHEDULES = ("constant", "step", "cosine")
 AUGMENTATIONS = ("none", "affine", "elastic")  # elastic = the affine distortions plus an elastic one
 
@@ -27,9 +29,14 @@ class Config:
     validation_size=N holds out the last N training images: the epoch is then chosen on them (the best
     validation accuracy; patience stops early) and the test set is used once, at the end. augment: none,
     affine (random shifts up to max_shift pixels, rotations up to max_degrees, scaling by 1 ± max_scale) or
-    elastic (those plus an elastic distortion of strength elastic_alpha and width elastic_sigma)."""
+    elastic (those plus an elastic distortion of strength elastic_alpha and width elastic_sigma).
+    features: convolution and pooling layers in front of the dense ones, in the notation of
+    nnlib.convnet.parse_features ("conv16x5p2,relu,pool2,..."); empty for a fully connected network. With
+    features, layers is still (784, ..., 10): the input's size, then the sizes of the dense layers after the
+    features (the first dense layer's input is whatever the features produce)."""
 
     layers: tuple = (784, 128, 64, 10)
+    features: str = ""
     activation: str = "relu"
     loss: str = "cross_entropy"
     output: str | None = None
@@ -64,6 +71,12 @@ class Config:
     def __post_init__(self):
         check_config(self)
 
+    def __repr__(self):
+        # The dataclass repr, without `features` while it is empty: a fully connected configuration reads
+        # (and names chapter 07's cached network, nnlib.course.model_path) exactly as before features existed.
+        shown = [f for f in fields(self) if f.name != "features" or self.features]
+        return f"{type(self).__qualname__}({', '.join(f'{f.name}={getattr(self, f.name)!r}' for f in shown)})"
+
     def summary(self):
         """One line naming the network and the optimizer, e.g. for the top of a training log."""
         batch = "full batch" if self.batch_size == "full" else f"batch {self.batch_size}"
@@ -76,7 +89,10 @@ class Config:
             extras.append(f"{self.augment} augmentation")
         if self.validation_size:
             extras.append(f"epoch chosen on {self.validation_size} validation images")
-        return (f"{'-'.join(map(str, self.layers))} {self.activation}/{self.loss}, init {self.init}, "
+        layers = "-".join(map(str, self.layers))
+        if self.features:
+            layers = f"{self.layers[0]}-[{self.features}]-{'-'.join(map(str, self.layers[1:]))}"
+        return (f"{layers} {self.activation}/{self.loss}, init {self.init}, "
                 f"{self.optimizer} lr {self.lr:g}, {batch}, {self.epochs} epochs, {self.dtype}"
                 + "".join(f", {extra}" for extra in extras))
 
@@ -125,13 +141,40 @@ def check_config(config):
         raise ValueError("augmentation fills the pixels it moves in with 0, the background of [0, 1] pixels: "
                          "use it with the default input range 0,1")
     build_augmentation(config)  # its own checks of the strengths
+    if config.features:
+        check_features(config)
+
+
+def check_features(config):
+    """Raise ValueError unless config.features is a readable list of layers whose windows fit a 28x28 image,
+    used with [0, 1] pixels (padding adds zeros, the background, so the input range cannot be folded away)."""
+    if not isinstance(config.features, str):
+        raise ValueError(f"features must be a text such as 'conv16x5p2,relu,pool2', got {config.features!r}")
+    shape = MNIST_IMAGE
+    for layer in parse_features(config.features):
+        try:
+            shape = layer.output_shape(shape)
+        except ValueError as error:
+            raise ValueError(f"the feature layers do not fit a 28x28 image: at {layer.spec()} the maps are "
+                             f"{shape[1]}x{shape[2]}: {error}") from None
+    if tuple(config.input_range) != (0.0, 1.0):
+        raise ValueError("a convolutional network pads its images with 0, the background of [0, 1] pixels: use it "
+                         "with the default input range 0,1")
 
 
 def build_network(config):
-    """The Network the config describes: sizes config.layers, its activation, loss, init, dropout, dtype."""
-    return Network(list(config.layers), activation=config.activation, loss=config.loss, output=config.output,
-                   init=config.init, seed=config.seed, dropout=config.dropout, weight_decay=config.weight_decay,
-                   dtype=np.dtype(config.dtype), batch_norm=config.batch_norm)
+    """The Network the config describes: sizes config.layers, its activation, loss, init, dropout, dtype and
+    batch norm; with config.features a ConvNet: those feature layers on 1x28x28 images, then dense layers of
+    config.layers[1:]."""
+    settings = dict(activation=config.activation, loss=config.loss, output=config.output, init=config.init,
+                    seed=config.seed, dropout=config.dropout, weight_decay=config.weight_decay,
+                    dtype=np.dtype(config.dtype))
+    if config.features:
+        if config.batch_norm:
+            raise ValueError("batch norm (--batch-norm) is for fully connected networks; a ConvNet (--features) "
+                             "has none: leave one of them out")
+        return ConvNet(parse_features(config.features), list(config.layers[1:]), input_shape=MNIST_IMAGE, **settings)
+    return Network(list(config.layers), batch_norm=config.batch_norm, **settings)
 
 
 def build_optimizer(config):
@@ -196,8 +239,11 @@ def prepare_targets(config, labels):
 def fold_input_scaling(net, input_range):
     """Absorb x' = lo + (hi - lo) x into the first layer, so the network takes plain [0, 1] pixels:
     x' W + b = x ((hi - lo) W) + (b + lo * sum_i W_i), an exact rewrite of the same function.
-    Done before saving, so that a saved model needs no knowledge of its training-time scaling."""
+    Done before saving, so that a saved model needs no knowledge of its training-time scaling. The default
+    range (0, 1) needs nothing, which is also all a ConvNet accepts (check_features)."""
     low, high = input_range
+    if (low, high) == (0.0, 1.0):
+        return
     W, b = net.weights[0], net.biases[0]
     b += (low * W.sum(axis=0)).astype(b.dtype)
     W *= W.dtype.type(high - low)
@@ -277,6 +323,16 @@ PRESETS = {preset.name: preset for preset in (
                   dropout=0.3, schedule="cosine", augment="elastic", elastic_alpha=20.0, elastic_sigma=5.0,
                   validation_size=10000),
            short="best MLP in about 5 minutes: dropout, augmentation, cosine decay"),
+    Preset("cnn",
+           "a small convolutional network (chapter 11) in the LeNet style: two 5x5 convolutions with 'same' "
+           "padding (16 and 32 filters), each followed by ReLU and 2x2 max-pooling, then dense 1568-128 ReLU with "
+           "dropout 0.3 and a softmax output of 10; He init, Adam lr 0.001 with cosine decay to 0, batch 64, 12 "
+           "epochs, float32, no augmentation. The last 10,000 training images are held out: the epoch with the "
+           "best validation accuracy is kept and the test set is used once, at the end",
+           "LeNet-5: 0.95% test error, i.e. 99.05%, without distortions (LeCun et al. 1998); aimed at >= 99.3%",
+           Config(layers=(784, 128, 10), features="conv16x5p2,relu,pool2,conv32x5p2,relu,pool2", optimizer="adam",
+                  lr=1e-3, batch_size=64, epochs=12, dropout=0.3, schedule="cosine", validation_size=10000),
+           short="CNN: conv-pool-conv-pool-dense, dropout, Adam"),
 )}
 
 

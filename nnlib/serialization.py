@@ -1,12 +1,16 @@
 """Saving and loading a trained network as one .npz file: the arrays plus its architecture as JSON text.
 
 A model file is a zip archive of .npy members: meta.npy (the settings as a JSON string), W0.npy, b0.npy,
-W1.npy, ... A batch-normalized network (meta batch_norm: true) also holds gamma0.npy, beta0.npy,
-running_mean0.npy, running_var0.npy, ... for each hidden layer. Loading treats the file as hostile until
-proven otherwise, and never unpickles anything:
+W1.npy, ... for a Network (format "nnlib-network"); for a ConvNet (format "nnlib-convnet") the metadata also
+holds the input shape and the feature layers, and the members are named like its parameters: conv1.K.npy,
+conv1.b.npy, ..., head.W0.npy, head.b0.npy, ... A batch-normalized Network (meta batch_norm: true)
+also holds gamma0.npy, beta0.npy, running_mean0.npy, running_var0.npy, ... for each hidden layer. Loading treats the file as hostile until proven otherwise,
+and never unpickles anything:
 
 1. the zip's member list: only the members a model needs, each an uncompressed or deflated .npy;
-2. the metadata: every setting of the right type and in range, the layer sizes bounded (MAX_PARAMETERS);
+2. the metadata: every setting of the right type and in range, the layer sizes bounded (MAX_PARAMETERS),
+   and for a ConvNet every feature layer's settings and the numbers one example needs (MAX_WORK_PER_EXAMPLE),
+   worked out from the shapes alone;
 3. each member's .npy header: float32/float64 values of exactly the shape the sizes call for, and a declared
    size in the zip that matches (so no member can decompress to more than it should);
 4. only then is the network allocated and the values read, in chunks, and checked to be finite (and the
@@ -27,18 +31,24 @@ from pathlib import Path
 import numpy as np
 
 from .activations import ELEMENTWISE, OUTPUT_ACTIVATIONS
+from .convnet import ConvNet, layer_from_config, work_per_example
 from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .network import Network
 
 FORMAT = "nnlib-network"
+CONVNET_FORMAT = "nnlib-convnet"
 VERSION = 1
 _SETTINGS = ("sizes", "activation", "loss", "output", "init", "seed", "dropout", "weight_decay")
 BATCH_NORM_KINDS = ("gamma", "beta", "running_mean", "running_var")  # one array of each per hidden layer
+_HEAD_SETTINGS = ("activation", "loss", "output", "init", "dropout", "weight_decay")
+_CONVNET_SETTINGS = ("input_shape", "features", "head", "seed", *_HEAD_SETTINGS)
 
 MAX_LAYERS = 100                # weight layers in one network
 MAX_PARAMETERS = 50_000_000     # weights and biases together: 400 MB in float64, far above any MNIST model
 MAX_META_BYTES = 1 << 16        # the JSON settings are a few hundred bytes
+MAX_SIDE = 10_000               # image height or width, channels per layer, filter size, stride, padding
+MAX_WORK_PER_EXAMPLE = 50_000_000  # numbers one example's largest layer holds (its im2col columns, its maps)
 _CHUNK = 1 << 20                # bytes read from a member at a time
 
 
@@ -54,12 +64,7 @@ def save_network(net, path):
     naming path (not the temporary file) if it cannot be written, ValueError for nan or infinite weights.
     Returns the path written."""
     path = Path(path)
-    meta = {"format": FORMAT, "version": VERSION, "dtype": net.dtype.name,
-            **{key: _plain(getattr(net, key)) for key in _SETTINGS}}
-    arrays = {f"{kind}{l}": array for l, (W, b) in enumerate(zip(net.weights, net.biases))
-              for kind, array in (("W", W), ("b", b))}
-    meta["batch_norm"] = net.batch_norm
-    arrays.update(_batch_norm_arrays(net))
+    meta, arrays = _describe(net)
     for name, array in arrays.items():
         if not np.isfinite(array).all():
             raise ValueError(f"cannot save the network to {path}: {name} contains nan or infinite values "
@@ -80,6 +85,21 @@ def save_network(net, path):
             os.unlink(temporary)
     _sync_folder(path.parent)
     return path
+
+
+def _describe(net):
+    """(the metadata dict, {member name: array}) that save_network writes for a Network or a ConvNet."""
+    arrays = dict(zip(net.parameter_names(), net.parameters()))
+    if isinstance(net, ConvNet):
+        meta = {"format": CONVNET_FORMAT, "version": VERSION, "dtype": net.dtype.name,
+                "input_shape": list(net.input_shape), "features": [layer.config() for layer in net.features],
+                "head": net.head.sizes[1:], "seed": _plain(net.seed),
+                **{key: _plain(getattr(net.head, key)) for key in _HEAD_SETTINGS}}
+        return meta, arrays
+    meta = {"format": FORMAT, "version": VERSION, "dtype": net.dtype.name,
+            **{key: _plain(getattr(net, key)) for key in _SETTINGS}, "batch_norm": net.batch_norm}
+    arrays.update(_batch_norm_arrays(net))  # gamma and beta are parameters already; adds the running averages
+    return meta, arrays
 
 
 def check_save_target(path):
@@ -172,7 +192,8 @@ def _plain(value):
 
 def load_network(path):
     """Read a network written by save_network, validating everything before allocating anything (see the
-    module docstring). Raises FileNotFoundError, or a ValueError naming the file and the problem."""
+    module docstring): a Network, or a ConvNet for a file saved from one. Raises FileNotFoundError, or a
+    ValueError naming the file and the problem."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a folder, not a model file")
@@ -182,22 +203,34 @@ def load_network(path):
         archive = _open_archive(path, handle)
         members = _list_members(path, archive)
         meta = _read_meta(path, archive, members)
-        batch_norm = meta.get("batch_norm", False)  # files written before batch norm existed have none
-        shapes = _expected_shapes(meta["sizes"], batch_norm)
-        _check_member_names(path, members, shapes, batch_norm)
-        described = f"sizes {meta['sizes']}" + (" with batch_norm" if batch_norm else "")
-        layouts = {name: _read_header(path, archive, members, name, shape, described)
+        shapes = _expected_shapes(meta)
+        _check_member_names(path, members, shapes, meta)
+        context = f"sizes {meta['sizes']}" if meta["format"] == FORMAT else "the layers in its metadata"
+        if meta.get("batch_norm", False):
+            context += " with batch_norm"
+        layouts = {name: _read_header(path, archive, members, name, shape, context)
                    for name, shape in shapes.items()}
-        try:
-            net = Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"], batch_norm=batch_norm)
-        except ValueError as error:
-            raise ValueError(f"{path}: {error}; the file is damaged") from None
-        targets = {f"{kind}{l}": array for l, (W, b) in enumerate(zip(net.weights, net.biases))
-                   for kind, array in (("W", W), ("b", b))}
-        targets.update(_batch_norm_arrays(net))
+        net = _build(path, meta)
+        targets = dict(zip(net.parameter_names(), net.parameters()))
+        if isinstance(net, Network):
+            targets.update(_batch_norm_arrays(net))
         for name, target in targets.items():
             target[...] = _read_values(path, archive, members, name, shapes[name], *layouts[name])
     return net
+
+
+def _build(path, meta):
+    """The Network or ConvNet the (checked) metadata describes, with fresh weights to be overwritten."""
+    try:
+        if meta["format"] == FORMAT:
+            # files written before batch norm existed have no batch_norm key
+            return Network(**{key: meta[key] for key in _SETTINGS}, dtype=meta["dtype"],
+                           batch_norm=meta.get("batch_norm", False))
+        return ConvNet([layer_from_config(config) for config in meta["features"]], meta["head"],
+                       input_shape=meta["input_shape"], seed=meta["seed"], dtype=meta["dtype"],
+                       **{key: meta[key] for key in _HEAD_SETTINGS})
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}; the file is damaged") from None
 
 
 def _open_archive(path, handle):
@@ -235,13 +268,16 @@ def _list_members(path, archive):
     return members
 
 
-def _check_member_names(path, members, shapes, batch_norm):
+def _check_member_names(path, members, shapes, meta):
     """Every member is one the network needs (extra ones are refused unread: they could be anything)."""
     unexpected = sorted(set(members) - set(shapes) - {"meta"})
+    if unexpected and meta["format"] == CONVNET_FORMAT:
+        raise ValueError(f"{path}: unexpected member {_short(unexpected[0])}.npy: this ConvNet holds only meta, "
+                         f"{', '.join(shapes)}; the file is damaged or not written by save_network")
     if not unexpected:
         return
     name = unexpected[0]
-    if not batch_norm and _kind(name) in BATCH_NORM_KINDS:
+    if not meta.get("batch_norm", False) and _kind(name) in BATCH_NORM_KINDS:
         raise ValueError(f"{path}: unexpected member {_short(name)}.npy: it holds batch-norm values, but the "
                          f"metadata does not say batch_norm: true; the file is damaged or not written by "
                          f"save_network")
@@ -276,17 +312,22 @@ def _read_meta(path, archive, members):
         meta = json.loads(str(text))
     except (ValueError, RecursionError):
         raise ValueError(f"{path}: its 'meta' entry is not valid JSON; the file is damaged") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an nnlib model file (meta format is not {FORMAT!r})")
-    missing = [key for key in (*_SETTINGS, "dtype", "version") if key not in meta]
+    if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, CONVNET_FORMAT):
+        raise ValueError(f"{path}: not an nnlib model file (meta format is not {FORMAT!r} or {CONVNET_FORMAT!r})")
+    settings = _SETTINGS if meta["format"] == FORMAT else _CONVNET_SETTINGS
+    missing = [key for key in (*settings, "dtype", "version") if key not in meta]
     if missing:
         raise ValueError(f"{path}: its metadata lacks {', '.join(missing)}; the file is damaged")
-    _check_settings(path, meta)
+    kernels = 0
+    if meta["format"] == CONVNET_FORMAT:  # the head's sizes [its inputs, *head], for the checks a Network gets
+        meta["sizes"], kernels = _check_convnet_layers(path, meta)
+    _check_settings(path, meta, kernels)
     return meta
 
 
-def _check_settings(path, meta):
-    """Each setting of the type and range Network accepts, so nothing fails (or allocates) deep inside."""
+def _check_settings(path, meta, kernels=0):
+    """Each setting of the type and range Network accepts, so nothing fails (or allocates) deep inside.
+    kernels: the parameters of a ConvNet's feature layers, counted against MAX_PARAMETERS with the head's."""
     def wrong(key, expected):
         raise ValueError(f"{path}: metadata {key!r} should be {expected}, found {_short(meta[key])}; "
                          f"the file is damaged")
@@ -302,8 +343,10 @@ def _check_settings(path, meta):
     n_parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     if meta.get("batch_norm") is True:
         n_parameters += 2 * sum(sizes[1:-1])  # gamma and beta (the running averages are as many again)
+    n_parameters += kernels
     if n_parameters > MAX_PARAMETERS:
-        raise ValueError(f"{path}: metadata sizes {_short(sizes)} describe {n_parameters:,} parameters, more "
+        layers = f"metadata sizes {_short(sizes)}" if meta["format"] == FORMAT else "its layers"
+        raise ValueError(f"{path}: {layers} describe {n_parameters:,} parameters, more "
                          f"than nnlib loads ({MAX_PARAMETERS:,}); the file is damaged or not an nnlib model")
     for key, choices in (("activation", ELEMENTWISE), ("output", OUTPUT_ACTIVATIONS), ("loss", LOSSES),
                          ("init", INITIALIZERS), ("dtype", ("float32", "float64"))):
@@ -317,6 +360,51 @@ def _check_settings(path, meta):
         wrong("weight_decay", "a finite number >= 0")
     if not isinstance(meta.get("batch_norm", False), bool):
         wrong("batch_norm", "true or false")
+    if meta["format"] == CONVNET_FORMAT and "batch_norm" in meta:
+        wrong("batch_norm", "absent (a ConvNet has no batch normalization)")
+
+
+def _check_convnet_layers(path, meta):
+    """Check a ConvNet's input shape, feature layers and head sizes from the metadata alone, and return the
+    head's sizes [inputs of the head, *head] for the checks shared with a Network, and the number of the
+    feature layers' parameters. Nothing is allocated: the
+    shapes come from the output-size formula, and every number is bounded before it is multiplied."""
+    def wrong(key, expected, found):
+        raise ValueError(f"{path}: metadata {key!r} should be {expected}, found {_short(found)}; "
+                         f"the file is damaged")
+
+    shape = meta["input_shape"]
+    if (not isinstance(shape, list) or len(shape) != 3
+            or not all(_is_whole(n) and 1 <= n <= MAX_SIDE for n in shape)):
+        wrong("input_shape", f"[channels, height, width], three whole numbers from 1 to {MAX_SIDE:,}", shape)
+    features = meta["features"]
+    if not isinstance(features, list) or not 1 <= len(features) <= MAX_LAYERS:
+        wrong("features", f"a list of 1 to {MAX_LAYERS} feature layers", features)
+    layers, shape, kernels = [], tuple(shape), 0
+    for number, config in enumerate(features, 1):
+        if isinstance(config, dict):
+            for key, value in config.items():
+                if _is_whole(value) and value > MAX_SIDE:
+                    wrong("features", f"layers whose sizes are at most {MAX_SIDE:,} (layer {number}: {key})", config)
+        try:
+            layer = layer_from_config(config)
+            out = layer.output_shape(shape)
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{path}: metadata feature layer {number} ({_short(config)}): {error}; the file is "
+                             f"damaged") from None
+        if layer.kind == "conv":
+            kernels += layer.filters * shape[0] * layer.size ** 2 + layer.filters
+        layers.append(layer)
+        shape = out
+    work = work_per_example(layers, meta["input_shape"])
+    if work > MAX_WORK_PER_EXAMPLE:
+        raise ValueError(f"{path}: its feature layers hold {work:,} numbers per example, more than nnlib runs "
+                         f"({MAX_WORK_PER_EXAMPLE:,}); the file is damaged or not an nnlib model")
+    head = meta["head"]
+    if not isinstance(head, list) or not 1 <= len(head) <= MAX_LAYERS or not all(_is_whole(n) and n >= 1
+                                                                                  for n in head):
+        wrong("head", f"a list of 1 to {MAX_LAYERS} positive whole numbers (the dense layers' sizes)", head)
+    return [math.prod(shape), *head], kernels
 
 
 def _is_whole(value):
@@ -327,17 +415,27 @@ def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _expected_shapes(sizes, batch_norm):
-    """{"W0": (n_in, n_out), "b0": (n_out,), ...} for the sizes in the metadata; with batch_norm also
-    {"gamma0": (n,), "beta0": (n,), "running_mean0": (n,), "running_var0": (n,), ...} for each hidden layer
-    of n units."""
-    shapes = {}
+def _expected_shapes(meta):
+    """{"W0": (n_in, n_out), "b0": (n_out,), ...} for the sizes in the (checked) metadata; for a ConvNet
+    {"conv1.K": (F, C, k, k), "conv1.b": (F,), ..., "head.W0": ..., ...}, in the order of its parameters."""
+    sizes, prefix, shapes = meta["sizes"], "", {}
+    if meta["format"] == CONVNET_FORMAT:
+        prefix, channels, convs = "head.", meta["input_shape"][0], 0
+        for config in meta["features"]:
+            if config["kind"] == "conv":
+                convs += 1
+                F, k = config["filters"], config["size"]
+                shapes[f"conv{convs}.K"], shapes[f"conv{convs}.b"] = (F, channels, k, k), (F,)
+                channels = F
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        shapes[f"W{l}"], shapes[f"b{l}"] = (n_in, n_out), (n_out,)
-    if batch_norm:
+        shapes[f"{prefix}W{l}"], shapes[f"{prefix}b{l}"] = (n_in, n_out), (n_out,)
+    if meta["format"] == FORMAT and meta.get("batch_norm", False):  # one of each per hidden layer of n units
         for l, n in enumerate(sizes[1:-1]):
             shapes.update({f"{kind}{l}": (n,) for kind in BATCH_NORM_KINDS})
     return shapes
+
+
+def _read_header(path, archive, members, name, shape, context):
 
 
 def _batch_norm_arrays(net):
@@ -347,16 +445,16 @@ def _batch_norm_arrays(net):
             for kind, array in zip(BATCH_NORM_KINDS, (gamma, beta, state.mean, state.var))}
 
 
-def _read_header(path, archive, members, name, shape, described):
+def _read_header(path, archive, members, name, shape, context):
     """Check member `name`'s .npy header (dtype, shape) and its declared size in the zip, reading nothing else.
-    Returns (dtype, fortran_order)."""
+    context names what the shape follows from ("sizes [784, 30, 10]"). Returns (dtype, fortran_order)."""
     if name not in members:
-        raise ValueError(f"{path}: {name} should have shape {shape} for {described}, found nothing; "
+        raise ValueError(f"{path}: {name} should have shape {shape} for {context}, found nothing; "
                          f"the file is damaged")
     with _open_member(path, archive, members[name]) as member:
         dtype, found, fortran_order, offset = _parse_header(path, member, name)
     if found != shape:
-        raise ValueError(f"{path}: {name} should have shape {shape} for {described}, found {found}; "
+        raise ValueError(f"{path}: {name} should have shape {shape} for {context}, found {found}; "
                          f"the file is damaged")
     if dtype.kind != "f" or dtype.itemsize not in (4, 8):
         what = "weights" if _kind(name) in ("W", "b") else "batch-norm values"

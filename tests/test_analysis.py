@@ -4,8 +4,8 @@ import pytest
 
 from nnlib import Network, numerical_gradient, rel_error
 from nnlib.activations import softmax
-from nnlib.analysis import (add_noise, fgsm, hidden_activations, input_gradient, loss_gradient, pca,
-                            saliency, shift_images, top_activating)
+from nnlib.analysis import (accuracy_under_shifts, add_noise, fgsm, hidden_activations, input_gradient,
+                            loss_gradient, pca, saliency, shift_images, top_activating)
 
 
 @pytest.fixture
@@ -188,6 +188,27 @@ def test_shift_images_moves_pixels_and_fills_with_background():
 def test_shift_images_rejects_unflattened_images():
     with pytest.raises(ValueError, match=r"\(m, 784\)"):
         shift_images(np.zeros((2, 28, 28)), 1, 0)
+
+
+class InkColumn:
+    """A fake classifier: the leftmost inked column (0..27) of an image as its class."""
+
+    def predict(self, X):
+        return np.argmax(X.reshape(len(X), 28, 28).max(axis=1) > 0, axis=1)
+
+
+def test_accuracy_under_shifts_moves_the_images_along_the_chosen_axis():
+    X = np.zeros((3, 28, 28))
+    for i, column in enumerate((5, 10, 20)):
+        X[i, 3 + i, column] = 1.0
+    X, y = X.reshape(3, 784), np.array([5, 10, 20])
+    np.testing.assert_array_equal(accuracy_under_shifts(InkColumn(), X, y, [-1, 0, 2]), [0, 1, 0])
+    np.testing.assert_array_equal(accuracy_under_shifts(InkColumn(), X, y, [-1, 0, 2], axis="rows"), [1, 1, 1])
+    np.testing.assert_array_equal(accuracy_under_shifts(InkColumn(), X, y - 1, [-1, 0]), [1, 0])
+    with pytest.raises(ValueError, match='axis must be "rows"'):
+        accuracy_under_shifts(InkColumn(), X, y, [0], axis="x")
+    with pytest.raises(ValueError, match=r"one label per image: expected shape \(3,\)"):
+        accuracy_under_shifts(InkColumn(), X, y[:2], [0])
 
 
 def test_add_noise_is_reproducible_and_stays_in_range():

@@ -62,3 +62,17 @@ def test_the_pytorch_reference_takes_the_same_steps_as_nnlib(bench):
     for ours, reference in zip(net.parameters(), theirs):
         np.testing.assert_allclose(ours, reference, rtol=1e-3, atol=2e-5)
     assert not np.allclose(initial[0], net.weights[0])
+
+
+def test_the_pytorch_cnn_reference_computes_what_the_nnlib_convnet_computes():
+    torch = pytest.importorskip("torch")  # an optional comparison: torch is never a dependency
+    spec = importlib.util.spec_from_file_location("bench_cnn", SCRIPT.parent / "bench_cnn.py")
+    bench_cnn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_cnn)
+    net = bench_cnn.nnlib_model()
+    model = bench_cnn.torch_model(net).eval()        # evaluation mode: no dropout on either side
+    X = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    with torch.no_grad():
+        logits = model(torch.from_numpy(X.reshape(-1, 1, 28, 28))).numpy()
+    np.testing.assert_allclose(torch.softmax(torch.from_numpy(logits), 1).numpy(), net.predict_proba(X),
+                               rtol=1e-4, atol=1e-6)

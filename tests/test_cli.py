@@ -227,6 +227,46 @@ def test_input_scaling_is_folded_into_the_saved_network(tmp_path, capsys, small_
     assert f"Test accuracy: {trained}%" in out
 
 
+def test_a_convolutional_network_trains_saves_evaluates_and_predicts(tmp_path, capsys, small_mnist, digit_png):
+    model = tmp_path / "cnn.npz"
+    code, out, err = run(["train", "--data-dir", small_mnist, "--features", "conv4x3p1,relu,pool2",
+                          "--layers", "784,16,10", "--epochs", "2", "--batch-size", "20", "--lr", "0.005",
+                          "--validation-size", "100", "--no-progress", "--save", model], capsys)
+    assert code == 0, err
+    assert "Training 784-[conv4x3p1,relu,pool2]-16-10 relu/cross_entropy" in out
+    assert "on 200 training images, choosing the epoch on 100 validation images" in out
+    tested = out.split("Test accuracy ")[1].split("%")[0]
+    assert float(tested) > 30
+    code, out, err = run(["evaluate", model, "--data-dir", small_mnist], capsys)
+    assert code == 0, err
+    assert f"Test accuracy: {tested}%" in out and "ConvNet(1x28x28 -> conv4x3p1,relu,pool2 -> 784-16-10" in out
+    code, out, err = run(["predict", model, digit_png], capsys)
+    assert code == 0, err
+    assert "Predicted digit: " in out and "Top 3 (probabilities): " in out
+
+
+def test_feature_flags_are_read_and_checked():
+    assert parse_train("--features", "conv16x5p2, relu,pool2").features == "conv16x5p2,relu,pool2"
+    assert config_from_args(parse_train("--preset", "cnn", "--features", "none")).features == ""
+    assert config_from_args(parse_train("--preset", "cnn")).features == "conv16x5p2,relu,pool2,conv32x5p2,relu,pool2"
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--features", "conv16"], "cannot read the feature layer 'conv16': write convFxK"),
+    (["--features", "conv0x3"], "filters must be a whole number >= 1, got 0"),
+    (["--preset", "cnn", "--input-range", "0.1,1"], "use it with the default input range 0,1"),
+    (["--features", "conv8x29"], "the feature layers do not fit a 28x28 image"),
+])
+def test_bad_feature_flags_are_one_line_and_exit_2(flags, fragment, capsys):
+    assert_usage_error(["train", *flags], capsys, fragment)
+
+
+def test_a_convnet_for_other_images_is_refused_by_name(tmp_path, capsys):
+    from nnlib.convnet import ConvNet, parse_features
+    path = save_network(ConvNet(parse_features("conv2x3,relu"), [10], input_shape=(4, 14, 14)), tmp_path / "m.npz")
+    assert_usage_error(["evaluate", path], capsys, "takes images of 4x14x14", "MNIST digits are 1x28x28")
+
+
 def test_presets_command_lists_every_preset(capsys):
     code, out, err = run(["presets"], capsys)
     assert code == 0

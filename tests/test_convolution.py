@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from nnlib.convolution import (conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
-                               maxpool_backward, maxpool_backward_naive, maxpool_forward, maxpool_forward_naive,
-                               output_size)
+                               im2col, maxpool_backward, maxpool_backward_naive, maxpool_forward,
+                               maxpool_forward_naive, output_size)
 from nnlib.gradcheck import numerical_gradient, rel_error
 
 CONV = [(conv2d_forward_naive, conv2d_backward_naive), (conv2d_forward, conv2d_backward)]
@@ -23,6 +23,22 @@ def test_convolution_of_a_5x5_image_by_hand(forward):
     X_pad = np.pad(X[0, 0], 1)
     expected = [[X_pad[2 * y, 2 * x] - X_pad[2 * y + 1, 2 * x + 1] for x in range(3)] for y in range(3)]
     np.testing.assert_array_equal(out[0, 0], expected)
+
+
+def test_im2col_puts_each_window_in_a_column_in_the_order_of_a_flattened_filter():
+    X = np.arange(2 * 2 * 4 * 5.0).reshape(2, 2, 4, 5)
+    columns = im2col(X, 3, 2, stride=2, padding=1)          # output 2 x 3 per example
+    assert columns.shape == (2 * 3 * 2, 2 * 2 * 3)
+    X_pad = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    for i in range(2):
+        for y in range(2):
+            for x in range(3):
+                window = X_pad[i, :, 2 * y:2 * y + 3, 2 * x:2 * x + 2]
+                np.testing.assert_array_equal(columns[:, i * 6 + y * 3 + x], window.ravel())
+    with pytest.raises(ValueError, match=r"shape \(m, C, H, W\)"):
+        im2col(X[0], 3, 3)
+    with pytest.raises(ValueError, match="stride must be a whole number >= 1"):
+        im2col(X, 3, 3, stride=0)
 
 
 def test_output_size_formula_and_a_window_that_does_not_fit():

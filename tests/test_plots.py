@@ -6,7 +6,8 @@ from matplotlib.figure import Figure
 
 from nnlib import History, confusion_matrix
 from nnlib.plots import (network_layout, plot_confusion_matrix, plot_history, plot_layer_histograms, plot_network,
-                         plot_probabilities, plot_schedules, show_digits, show_saliency, show_weights)
+                         plot_probabilities, plot_schedules, show_digits, show_feature_maps, show_filters,
+                         show_saliency, show_weights)
 from nnlib.schedules import constant, cosine_decay
 
 
@@ -149,6 +150,22 @@ def test_show_weights(pyplot_untouched):
     assert fig.axes[9].get_title() == "unit 9"
     with pytest.raises(ValueError, match=r"expects first-layer weights of shape \(784, n_hidden\), got \(30, 784\)"):
         show_weights(W.T)
+
+
+def test_show_filters_and_feature_maps(pyplot_untouched):
+    K = np.random.default_rng(0).standard_normal((6, 2, 5, 5))
+    fig = show_filters(K, channel=1, ncols=4)
+    assert len(fig.axes) == 8 and fig.axes[5].get_title() == "filter 5" and fig.axes[6].get_title() == ""
+    np.testing.assert_array_equal(fig.axes[2].images[0].get_array(), K[2, 1])
+    maps = np.abs(K[:, 0])
+    fig = show_feature_maps(maps, ncols=3)
+    assert len(fig.axes) == 6 and fig.axes[0].get_title() == "map 0"
+    with pytest.raises(ValueError, match=r"shape \(F, C, kh, kw\), got \(6, 5, 5\)"):
+        show_filters(K[:, 0])
+    with pytest.raises(ValueError, match="channel must be in 0..1"):
+        show_filters(K, channel=2)
+    with pytest.raises(ValueError, match=r"pick the example first, e.g. maps\[0\]"):
+        show_feature_maps(K)
 
 
 def test_figures_render(pyplot_untouched, tmp_path):

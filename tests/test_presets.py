@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from nnlib import Adam, Network, SGD
+from nnlib.convnet import ConvNet
 from nnlib.presets import (PRESETS, Config, build_network, build_optimizer, build_schedule, fold_input_scaling,
                            get_preset, prepare_inputs, prepare_targets, with_overrides)
 
@@ -18,7 +19,7 @@ EXPECTED = {  # name: (layers, activation, loss, optimizer class, lr, batch size
 
 
 def test_the_expected_presets_exist():
-    assert set(EXPECTED) | {"best"} == set(PRESETS)
+    assert set(EXPECTED) | {"best", "cnn"} == set(PRESETS)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -43,7 +44,7 @@ def test_every_preset_is_a_complete_runnable_configuration(name):
     assert schedule(0) == pytest.approx(config.lr) and schedule(config.epochs - 1) > 0
     X = prepare_inputs(config, np.zeros((2, 784)))
     loss, grads = net.loss_and_gradients(X, prepare_targets(config, np.array([3, 7])))
-    assert np.isfinite(loss) and len(grads) == 2 * net.n_layers
+    assert np.isfinite(loss) and len(grads) == len(net.parameters())
     assert preset.reproduces and preset.source_accuracy and preset.short
 
 
@@ -107,3 +108,31 @@ def test_invalid_configurations_are_rejected_with_a_reason(overrides, fragment):
 def test_unknown_preset_names_the_choices():
     with pytest.raises(ValueError, match="nielsen-30"):
         get_preset("lenet")
+
+
+def test_the_cnn_preset_is_chapter_11s_network_at_full_size():
+    config = get_preset("cnn").config
+    net = build_network(config)
+    assert isinstance(net, ConvNet) and net.input_shape == (1, 28, 28) and net.feature_shape == (32, 7, 7)
+    assert net.head.sizes == [1568, 128, 10] and net.sizes == [784, 128, 10] and net.head.dropout == 0.3
+    assert [layer.kind for layer in net.features] == ["conv", "activation", "maxpool"] * 2
+    assert (config.validation_size, config.schedule, config.batch_size, config.epochs) == (10000, "cosine", 64, 12)
+    assert config.summary().startswith("784-[conv16x5p2,relu,pool2,conv32x5p2,relu,pool2]-128-10 relu/cross_entropy")
+
+
+def test_a_fully_connected_configuration_reads_as_before_features_existed():
+    """Its repr names chapter 07's cached network (nnlib.course.model_path): an empty features stays out of it."""
+    assert "features" not in repr(Config()) and repr(Config()).startswith("Config(layers=(784, 128, 64, 10), activ")
+    assert "features='conv8x3,relu'" in repr(Config(layers=(784, 10), features="conv8x3,relu"))
+    assert Config(layers=(784, 10), features="conv8x3,relu") != Config(layers=(784, 10))
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    ({"features": "conv16x5,relu,pool2,conv32x5,relu,pool2,conv8x5"},
+     "the feature layers do not fit a 28x28 image: at conv8x5 the maps are 4x4: a window of 5 does not fit"),
+    ({"features": "conv16x5,softmax"}, "cannot read the feature layer 'softmax'"),
+    ({"features": "conv8x3", "input_range": (-1.0, 1.0)}, "use it with the default input range 0,1"),
+])
+def test_invalid_feature_layers_are_rejected_with_a_reason(overrides, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        with_overrides(Config(), **overrides)

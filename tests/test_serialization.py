@@ -164,3 +164,18 @@ def test_plain_network_says_batch_norm_false_and_old_files_without_the_key_load(
 
 
 # Damaged and hostile batch-norm files: tests/test_hostile_batch_norm_files.py
+
+
+def test_a_convnet_is_saved_under_its_parameter_names_and_loaded_as_one(tmp_path):
+    import zipfile
+
+    from nnlib.convnet import ConvNet, parse_features
+    net = ConvNet(parse_features("conv3x3p1,relu,pool2"), [4], input_shape=(1, 6, 6), seed=2)
+    path = save_network(net, tmp_path / "cnn.npz")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == ["meta.npy", "conv1.K.npy", "conv1.b.npy", "head.W0.npy", "head.b0.npy"]
+    loaded = load_network(path)
+    assert type(loaded) is ConvNet and repr(loaded) == repr(net)
+    net.features[0].K[0, 0, 1, 1] = np.nan
+    with pytest.raises(ValueError, match="conv1.K contains nan or infinite values"):
+        save_network(net, tmp_path / "diverged.npz")

@@ -1,4 +1,4 @@
-"""Exercise checkers for the notebook series, one module per chapter (ch01.py ... ch10.py).
+"""Exercise checkers for the notebook series, one module per chapter (ch01.py ... ch11.py).
 
 Checking. `check_<name>(your_function)` runs your implementation on several cases, edge cases included,
 and reports either one line, e.g. `✓ softmax: all 8 cases pass`, or the first failing case: what your
@@ -20,7 +20,7 @@ import importlib
 
 from .harness import Case, CheckResult, check_function, hint
 
-CHAPTER_MODULES = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09", "ch10")
+CHAPTER_MODULES = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09", "ch10", "ch11")
 
 # Exercise name (as its checker prints it) -> the library code that answers it, as "module:qualified.name".
 # The student edition must show none of these before or at the exercise (tests/test_student_edition.py).
@@ -42,6 +42,9 @@ REFERENCE_IMPLEMENTATIONS = {
     "momentum_step": ["nnlib.optimizers:Momentum.step"],
     "fgsm": ["nnlib.analysis:fgsm"],
     "pca": ["nnlib.analysis:pca"],
+    "output_size": ["nnlib.convolution:output_size"],
+    "conv2d": ["nnlib.convolution:conv2d_forward_naive"],
+    "maxpool_backward": ["nnlib.convolution:maxpool_backward_naive"],
     "dropout_forward": ["nnlib.layers:dropout_forward"],
     "dropout_backward": ["nnlib.layers:dropout_backward"],
     "shift_batch": ["nnlib.analysis:shift_images"],
