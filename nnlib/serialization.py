@@ -435,9 +435,6 @@ def _expected_shapes(meta):
     return shapes
 
 
-def _read_header(path, archive, members, name, shape, context):
-
-
 def _batch_norm_arrays(net):
     """{"gamma0": ..., "beta0": ..., "running_mean0": ..., "running_var0": ..., ...}: the arrays of every
     batch-normalized hidden layer (none without batch_norm), the network's own, not copies."""

@@ -270,7 +270,7 @@ class StepRecorder:
             self.mismatched = True
         return self.loss_and_gradients(X_batch, Y_batch, *args, **kwargs)
 
-    def record_backward(self, delta, caches):
+    def record_backward(self, delta, caches, **options):
         """net.backward, recording the batch and checking the step taken since the previous batch."""
         self.batches.append(self.rows(caches[0][0][0]))
         params = self.net.parameters()
@@ -280,9 +280,10 @@ class StepRecorder:
                 if p.shape != b.shape or not np.allclose(p, b - self.lr * g, rtol=1e-7, atol=1e-10):
                     self.bad_step = (len(self.batches) - 1, [q.copy() for q in params], before, grads)
                     break
-        grads = self.backward(delta, caches)
+        result = self.backward(delta, caches, **options)  # options: input_gradient, passed on as given
+        grads = result[0] if options.get("input_gradient") else result
         self.last = ([p.copy() for p in params], [g.copy() for g in grads])
-        return grads
+        return result
 
 
 def _run_training(student_fn, seed):
