@@ -248,6 +248,7 @@ def plot_layer_histograms(activations, title="Activations per hidden layer", bin
             ax.set_xlim(low, high)
             ax.set_yscale("log")
             ax.set_yticks([])
+            ax.set_yticks([], minor=True)
             ax.set_xticks([low, high], [f"{low:.2g}", f"{high:.2g}"])
             ax.tick_params(axis="x", labelsize=6)
             ax.set_title(f"layer {l + 1}: std {values.std():.2g}", fontsize=7)
