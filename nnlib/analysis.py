@@ -53,9 +53,10 @@ class PCA:
 def pca(X, k=2):
     """Principal component analysis through the singular value decomposition.
 
-    Centre the columns, Xc = X - mean (m, n); factor Xc = U S V^T. The rows of V^T are the principal
-    directions, sorted by singular value S (largest first); the variance along direction i is S_i^2 / (m-1).
-    The scores Xc V_k^T = U_k S_k (m, k) are the data in those coordinates.
+    Centre the columns, Xc = X - mean (m, n); factor Xc = U S V^T with S = diag(s_1 >= s_2 >= ...). The
+    columns v_i of V (the rows of V^T) are the principal directions, largest singular value first; the
+    variance along v_i is s_i^2 / (m-1). The scores Xc V_k = U_k S_k (m, k), V_k the first k columns of V,
+    are the data in those coordinates.
     Singular vectors are defined only up to sign; we flip each so that its largest-magnitude coefficient
     is positive, which makes the result reproducible across machines and BLAS libraries.
     """

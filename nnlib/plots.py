@@ -226,23 +226,31 @@ def _integer_ticks(axis):
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
-def plot_probabilities(probabilities, true_classes=None, titles=None, title="Softmax probabilities"):
+def plot_probabilities(probabilities, true_classes=None, titles=None, title="Softmax probabilities",
+                       true_color="C1", other_color="C0"):
     """Bar charts of output probabilities: one panel per row of probabilities (n, k) (or a single row (k,)).
 
-    Bar j is the probability of class j; the true class (true_classes: (n,), optional) is drawn in orange,
-    the others in blue, on a common 0..1 scale."""
+    Bar j is the probability of class j, on a common 0..1 scale; the true class (true_classes: (n,), optional)
+    is drawn in true_color and named in a legend, the other classes in other_color. Pass colours that no other
+    meaning in the chapter uses (e.g. not the colour of a cost)."""
     probabilities = np.atleast_2d(np.asarray(probabilities, dtype=float))
     n, k = probabilities.shape
     fig = Figure(figsize=(min(3.2 * n, 13), 2.8), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
     for i, (ax, row) in enumerate(zip(axes, probabilities)):
-        colours = ["C1" if true_classes is not None and j == true_classes[i] else "C0" for j in range(k)]
-        ax.bar(range(k), row, color=colours)
+        colours = [true_color if true_classes is not None and j == true_classes[i] else other_color
+                   for j in range(k)]
+        bars = ax.bar(range(k), row, color=colours)
         ax.set_ylim(0, 1)
         ax.set_xticks(range(k))
         ax.set_xlabel("class")
         if i == 0:
             ax.set_ylabel("probability")
+            if true_classes is not None:
+                true_bar = bars[int(true_classes[0])]
+                other_bar = next((bar for j, bar in enumerate(bars) if j != true_classes[0]), None)
+                handles = [true_bar] + ([other_bar] if other_bar is not None else [])
+                ax.legend(handles, ["true class", "other classes"][:len(handles)], fontsize=7, loc="upper left")
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
         ax.grid(alpha=0.3, axis="y")
@@ -250,31 +258,46 @@ def plot_probabilities(probabilities, true_classes=None, titles=None, title="Sof
     return fig
 
 
-def plot_layer_histograms(activations, title="Activations per hidden layer", bins=40):
+def plot_layer_histograms(activations, title="Activations per hidden layer", bins=40, shared_range=False,
+                          colors=None):
     """Histograms of every hidden layer's activations, one panel per layer, left (layer 1) to right.
 
     activations: a list of arrays A^(1), ..., A^(L-1), each (m, n_l) (e.g. Network.hidden_activations(X)),
-    or a dict name -> such a list to compare networks, one row per name. Each panel has its own x-range
-    (the point is the shape and the scale, printed as the std in its title); the count axis is logarithmic
-    so that a spike of exact zeros (dead ReLU outputs) does not hide the rest."""
+    or a dict name -> such a list to compare networks, one row per name. By default each panel has its own
+    x-range (the point is the shape, with the scale printed as the std in its title); shared_range=True
+    gives all panels of a row the row's range, so a signal growing or fading from layer to layer shows as
+    histograms widening or shrinking to a spike. Each panel's x-axis is labelled at its two ends only (no
+    offset exponent that could be read as the next panel's). The count axis is logarithmic so that a spike
+    of exact zeros (dead ReLU outputs) does not hide the rest. colors: optional dict name -> colour per row."""
     rows = activations if isinstance(activations, dict) else {"": activations}
+    colors = colors or {}
     n_layers = max(len(layers) for layers in rows.values())
     fig = Figure(figsize=(1.5 * n_layers + 1, 1.6 * len(rows) + 0.6), layout="constrained")
     axes = fig.subplots(len(rows), n_layers, squeeze=False)
     for r, (name, layers) in enumerate(rows.items()):
+        flat = [np.asarray(layer, dtype=float).ravel() for layer in layers]
+        row_range = (min(v.min() for v in flat), max(v.max() for v in flat)) if flat else (0.0, 1.0)
         for l, ax in enumerate(axes[r]):
             if l >= len(layers):
                 ax.set_axis_off()
                 continue
-            values = np.asarray(layers[l]).ravel()
-            ax.hist(values, bins=bins, color=f"C{r}")
+            values = flat[l]
+            low, high = row_range if shared_range else (values.min(), values.max())
+            if high <= low:
+                high = low + 1.0
+            ax.hist(values, bins=np.linspace(low, high, bins + 1), color=colors.get(name, f"C{r}"))
+            ax.set_xlim(low, high)
             ax.set_yscale("log")
             ax.set_yticks([])
+            ax.set_yticks([], minor=True)
+            ax.set_xticks([low, high], [f"{low:.2g}", f"{high:.2g}"])
             ax.tick_params(axis="x", labelsize=6)
             ax.set_title(f"layer {l + 1}: std {values.std():.2g}", fontsize=7)
         if name:
             axes[r, 0].set_ylabel(name, fontsize=9)
-    fig.supxlabel("activation value (each panel its own range)", fontsize=9)
+    where = "the same range across each row" if shared_range else "each panel its own range"
+    fig.supxlabel(f"activation value ({where})", fontsize=9)
+    fig.supylabel("count (log scale)", fontsize=9)
     fig.suptitle(title)
     return fig
 

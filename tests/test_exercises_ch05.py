@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from exercise_catalogue import MIN_RIGHT, MIN_WRONG, as_float32, assert_right, assert_wrong
-from nnlib.exercises.ch05 import check_softmax, check_softmax_cross_entropy_delta
+from nnlib.exercises.ch05 import check_softmax, check_weighted_cross_entropy_delta
 
 
 # -- softmax -----------------------------------------------------------------------------------
@@ -129,98 +129,105 @@ def test_overflow_is_reported_not_warned():
     assert "FloatingPointError" in result.message and "e = np.exp(z)" in result.message
 
 
-# -- softmax_cross_entropy_delta -----------------------------------------------------------------
+# -- weighted_cross_entropy_delta ----------------------------------------------------------------
 
-def delta_right(a, y):
-    return (a - y) / len(a)
-
-
-def delta_shape(a, y):
-    return np.subtract(a, y) * (1.0 / a.shape[0])
+def weighted_right(a, y, w):
+    return (a - y) * (y @ w)[:, None] / len(a)
 
 
-def delta_loop(a, y):
+def weighted_by_indexing(a, y, w):
+    classes = y.argmax(axis=1)
+    return (a - y) * np.asarray(w, dtype=float)[classes].reshape(-1, 1) / a.shape[0]
+
+
+def weighted_loop(a, y, w):
     out = np.zeros(a.shape)
     for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
-            out[i, j] = (a[i, j] - y[i, j]) / a.shape[0]
+        weight = sum(w[j] for j in range(a.shape[1]) if y[i, j] == 1)
+        out[i] = weight * (a[i] - y[i]) / a.shape[0]
     return out
 
 
-def no_mean(a, y):
-    return a - y
+def unweighted(a, y, w):
+    return (a - y) / len(a)
 
 
-def sign_flipped(a, y):
-    return (y - a) / len(a)
+def weights_per_column(a, y, w):
+    return (a - y) * w / len(a)
 
 
-def sign_flipped_no_mean(a, y):
-    return y - a
+def no_mean(a, y, w):
+    return (a - y) * (y @ w)[:, None]
 
 
-def divides_by_classes(a, y):
-    return (a - y) / a.shape[1]
+def divides_by_total_weight(a, y, w):
+    row = (y @ w)[:, None]
+    return (a - y) * row / row.sum()
 
 
-def precedence(a, y):
-    return a - y / len(a)
+def divides_by_classes(a, y, w):
+    return (a - y) * (y @ w)[:, None] / a.shape[1]
 
 
-def divides_twice(a, y):
-    return (a - y) / len(a) / len(a)
+def sign_flipped(a, y, w):
+    return (y - a) * (y @ w)[:, None] / len(a)
 
 
-def keeps_sigmoid_factor(a, y):
-    return (a - y) * a * (1 - a) / len(a)
+def weights_only_y(a, y, w):
+    return (a - (y @ w)[:, None] * y) / len(a)
 
 
-def keeps_factor_no_mean(a, y):
-    return (a - y) * a * (1 - a)
+def weights_only_a(a, y, w):
+    return ((y @ w)[:, None] * a - y) / len(a)
 
 
-def gradient_wrt_a(a, y):
-    return -y / a / len(a)
+def predicted_weights(a, y, w):
+    return (a - y) * (a @ w)[:, None] / len(a)
 
 
-def mean_of_everything(a, y):
-    return np.mean(a - y)
+def row_weights_not_a_column(a, y, w):
+    return (a - y) * (y @ w) / len(a)
 
 
-def summed_over_batch(a, y):
-    return (a - y).sum(axis=0) / len(a)
+def mean_of_everything(a, y, w):
+    return np.mean((a - y) * (y @ w)[:, None])
 
 
-def subtracts_in_place(a, y):
+def summed_over_batch(a, y, w):
+    return ((a - y) * (y @ w)[:, None]).sum(axis=0) / len(a)
+
+
+def subtracts_in_place(a, y, w):
     a -= y
-    return a / len(a)
+    return a * (y @ w)[:, None] / len(a)
 
 
 DELTA_WRONG = [
+    (unweighted, "the weights are missing"),
+    (weights_per_column, "you scaled each column"),
     (no_mean, "divide by m = len(a)"),
-    (sign_flipped, "not (y - a) / m"),
-    (sign_flipped_no_mean, "the sign is flipped and the 1/m is missing"),
+    (divides_by_total_weight, "total weight of the batch"),
     (divides_by_classes, "number of classes"),
-    (precedence, "mind the parentheses"),
-    (divides_twice, "divide by m once"),
-    (keeps_sigmoid_factor, "drop the factor a (1 - a)"),
-    (keeps_factor_no_mean, "and divide by m"),
-    (gradient_wrt_a, "gradient with respect to a"),
+    (sign_flipped, "the sign is flipped"),
+    (weights_only_y, "not only y"),
+    (weights_only_a, "not only a"),
+    (predicted_weights, "not the weights averaged"),
+    (row_weights_not_a_column, "make it a column"),
     (mean_of_everything, "a single number"),
     (summed_over_batch, "do not sum over the batch"),
     (subtracts_in_place, "instead of changing a"),
 ]
-DELTA_RIGHT = [delta_right, delta_shape, delta_loop]
+DELTA_RIGHT = [weighted_right, weighted_by_indexing, weighted_loop, as_float32(weighted_right)]
 
 
 @pytest.mark.parametrize("wrong, phrase", DELTA_WRONG, ids=lambda x: getattr(x, "__name__", ""))
-def test_delta_mistakes_are_named(wrong, phrase):
-    assert_wrong(check_softmax_cross_entropy_delta, wrong, phrase)
+def test_weighted_delta_mistakes_are_named(wrong, phrase):
+    assert_wrong(check_weighted_cross_entropy_delta, wrong, phrase)
 
 
 @pytest.mark.parametrize("right", DELTA_RIGHT, ids=lambda f: f.__name__)
-def test_unusual_correct_delta_passes(right):
-    assert_right(check_softmax_cross_entropy_delta, right)
+def test_unusual_correct_weighted_delta_passes(right):
+    assert_right(check_weighted_cross_entropy_delta, right)
 
 
 def test_catalogue_is_broad_enough():

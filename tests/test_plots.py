@@ -1,4 +1,5 @@
 """Plot helpers return matplotlib Figures with the promised content and never touch pyplot's state."""
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -110,6 +111,15 @@ def test_plot_probabilities_one_bar_per_class_true_class_highlighted(pyplot_unto
     assert len(plot_probabilities(p[0]).axes) == 1
 
 
+def test_plot_probabilities_colours_are_chosen_and_the_true_class_is_named(pyplot_untouched):
+    p = np.array([[0.1, 0.7, 0.2]])
+    ax = plot_probabilities(p, true_classes=[2], true_color="C2", other_color="0.6").axes[0]
+    assert ax.patches[2].get_facecolor() == pytest.approx(matplotlib.colors.to_rgba("C2"))
+    assert ax.patches[0].get_facecolor() == pytest.approx(matplotlib.colors.to_rgba("0.6"))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["true class", "other classes"]
+    assert plot_probabilities(p).axes[0].get_legend() is None
+
+
 def test_plot_layer_histograms_one_panel_per_layer_and_row_per_network(pyplot_untouched):
     rng = np.random.default_rng(0)
     layers = [rng.standard_normal((50, 8)) * scale for scale in (1.0, 2.0, 4.0)]
@@ -119,6 +129,19 @@ def test_plot_layer_histograms_one_panel_per_layer_and_row_per_network(pyplot_un
     compared = plot_layer_histograms({"a": layers, "b": layers[:2]})
     assert len(compared.axes) == 6 and compared.axes[0].get_ylabel() == "a"
     assert not compared.axes[5].axison   # network b has no third layer
+
+
+def test_plot_layer_histograms_can_share_each_rows_range(pyplot_untouched):
+    rng = np.random.default_rng(0)
+    layers = [np.abs(rng.standard_normal((50, 8))) * scale for scale in (1.0, 100.0)]
+    own = plot_layer_histograms(layers)
+    assert own.axes[0].get_xlim()[1] < own.axes[1].get_xlim()[1] / 10
+    shared = plot_layer_histograms({"wide": layers, "narrow": [layers[0]]}, shared_range=True,
+                                   colors={"wide": "C3"})
+    assert shared.axes[0].get_xlim() == shared.axes[1].get_xlim()
+    assert shared.axes[0].patches[0].get_facecolor() == pytest.approx(matplotlib.colors.to_rgba("C3"))
+    labels = [t.get_text() for t in shared.axes[1].get_xticklabels()]
+    assert len(labels) == 2 and labels[1] == f"{layers[1].max():.2g}"
 
 
 def test_plot_schedules_counts_epochs_from_one_with_whole_number_ticks(pyplot_untouched):

@@ -36,7 +36,7 @@ REFERENCE_IMPLEMENTATIONS = {
     "make_batches": ["nnlib.training:_run_epoch"],
     "training_loop": ["nnlib.training:_run_epoch"],
     "softmax": ["nnlib.activations:softmax"],
-    "softmax_cross_entropy_delta": ["nnlib.losses:output_delta"],
+    "weighted_cross_entropy_delta": ["nnlib.losses:output_delta"],
     "he_init": ["nnlib.initializers:he"],
     "adam_step": ["nnlib.optimizers:Adam.step"],
     "momentum_step": ["nnlib.optimizers:Momentum.step"],

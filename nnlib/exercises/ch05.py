@@ -1,7 +1,8 @@
 """Checkers for the exercises of chapter 05 (softmax and cross-entropy).
 
     check_softmax(softmax)                          softmax(z) -> row-wise e^z / sum e^z, stable for |z| ~ 1000
-    check_softmax_cross_entropy_delta(delta_fn)     delta_fn(a, y) -> dC/dz for the mean cross-entropy
+    check_weighted_cross_entropy_delta(delta_fn)    delta_fn(a, y, w) -> dC/dz for the class-weighted mean
+                                                    cross-entropy
 
 Each runs your function on several inputs (huge logits, rows mixing huge positive and negative logits,
 integer logits, a single row, shapes other than in the text), compares it with nnlib's own answer and,
@@ -129,15 +130,36 @@ def check_softmax(softmax):
 
 
 # ---------------------------------------------------------------------------------------------
-# softmax_cross_entropy_delta
+# weighted_cross_entropy_delta
 
-register_hints("softmax_cross_entropy_delta", [
-    "write the cost of one example, differentiate it with respect to its logits z, and remember that C is "
-    "the MEAN over the batch. Section 4's derivation does most of the work.",
-    "for one example the softmax Jacobian and the log cancel, leaving the output minus the target. The mean "
-    "over m examples adds one factor for each row.",
-    "return (a - y) / len(a).",
+register_hints("weighted_cross_entropy_delta", [
+    "write the cost of one example of class c: its weight w_c times -ln a_c. Differentiate it with respect to "
+    "its logits z as in section 4 (the weight is a constant), then remember that C is the MEAN over the batch.",
+    "for one example the result is section 4's a - y, scaled by the weight of that example's own class. "
+    "y @ w picks that weight for every row; keep it as a column so it scales whole rows. The mean adds 1/m.",
+    "return (a - y) * (y @ w)[:, None] / len(a).",
 ])
+
+
+def _weighted_cases():
+    rng = np.random.default_rng(6)
+    a_int, y_int = _one_hot_pair(rng, 4, 3)
+    return [
+        Case("3 examples, 4 classes, weights [1, 2, 0.5, 1]", (*_one_hot_pair(rng, 3, 4), np.array([1.0, 2.0, 0.5, 1.0]))),
+        Case("5 examples, 10 classes (MNIST-sized rows), weights between 0.5 and 3",
+             (*_one_hot_pair(rng, 5, 10), rng.uniform(0.5, 3.0, size=10))),
+        Case("a single example (m = 1), 3 classes, weights [3, 1, 1]", (*_one_hot_pair(rng, 1, 3), np.array([3.0, 1.0, 1.0]))),
+        Case("all weights 1 (the unweighted cross-entropy), 4 examples, 3 classes",
+             (*_one_hot_pair(rng, 4, 3), np.ones(3))),
+        Case("a square batch: 3 examples, 3 classes, weights [1, 2, 3], one example per class",
+             (reference_softmax(rng.normal(0, 2, size=(3, 3))), np.eye(3)[[2, 0, 1]], np.array([1.0, 2.0, 3.0]))),
+        Case("integer targets and integer weights [2, 1, 5] (dtype int64), 4 examples",
+             (a_int, y_int.astype(np.int64), np.array([2, 1, 5]))),
+        Case("a class with weight 0: its examples must contribute nothing, 6 examples, 3 classes",
+             (reference_softmax(rng.normal(0, 2, size=(6, 3))), np.eye(3)[[0, 1, 2, 0, 1, 2]], np.array([0.0, 1.0, 2.0]))),
+        Case("8 examples, 2 classes, weights [1, 9] (a rare class weighted up)",
+             (*_one_hot_pair(rng, 8, 2, scale=4.0), np.array([1.0, 9.0]))),
+    ]
 
 
 def _one_hot_pair(rng, m, k, scale=2.0):
@@ -147,28 +169,19 @@ def _one_hot_pair(rng, m, k, scale=2.0):
     return a, y
 
 
-def _delta_cases():
-    rng = np.random.default_rng(6)
-    confident_a = np.array([[0.98, 0.01, 0.01], [0.01, 0.01, 0.98]])
-    a_int, y_int = _one_hot_pair(rng, 4, 3)
-    return [
-        Case("3 examples, 4 classes", _one_hot_pair(rng, 3, 4)),
-        Case("5 examples, 10 classes (MNIST-sized output rows)", _one_hot_pair(rng, 5, 10)),
-        Case("a single example (m = 1), 3 classes", _one_hot_pair(rng, 1, 3)),
-        Case("confident predictions, one right and one badly wrong", (confident_a, np.eye(3)[[0, 0]])),
-        Case("one-hot targets stored as integers (dtype int64), 4 examples", (a_int, y_int.astype(np.int64))),
-        Case("8 examples, 2 classes", _one_hot_pair(rng, 8, 2, scale=4.0)),
-    ]
+def _reference_weighted_delta(a, y, w):
+    # Each example's loss is w_c (-ln a_c): section 4's delta, a - y, scaled by the weight of its own class.
+    row_weights = (np.asarray(y, dtype=np.float64) @ np.asarray(w, dtype=np.float64))[:, None]   # (m, 1)
+    return row_weights * output_delta("cross_entropy", "softmax", None, a, y)
 
 
-def _reference_delta(a, y):
-    # For softmax + cross-entropy the library's delta needs no logits z: it is (a - y) / m.
-    return output_delta("cross_entropy", "softmax", None, a, y)
-
-
-def diagnose_delta(args, got, expected, error=None):
-    """Name the likely mistake in a delta result (or its exception), or None."""
-    a, y = args
+def diagnose_weighted_delta(args, got, expected, error=None):
+    """Name the likely mistake in a weighted delta result (or its exception), or None."""
+    a, y, w = (np.asarray(x, dtype=np.float64) for x in args)
+    m, k = a.shape
+    if isinstance(error, ValueError) and "broadcast" in str(error):
+        return ("y @ w has shape (m,), one weight per example; make it a column, (y @ w)[:, None], so that it "
+                "scales each example's row instead of being matched against the classes")
     if error is not None:
         return None
     if isinstance(got, list):
@@ -177,33 +190,37 @@ def diagnose_delta(args, got, expected, error=None):
         return ("you returned a single number: delta has one entry per example and class, the shape of a; "
                 "do not average or sum it")
     got = np.asarray(got, dtype=np.float64)
-    m, k = a.shape
     if got.shape == (k,):
         return "do not sum over the batch: delta keeps one row per example, shape (m, k)"
     if got.shape != expected.shape:
         return f"delta has one entry per output unit and example: the shape of a, {a.shape}"
+    row = (y @ w)[:, None]
     candidates = [
-        (a - y, "you returned a - y: the loss is the mean over the batch, so divide by m = len(a)"),
-        ((y - a) / m, "the sign is flipped: delta = dC/dz = (a - y) / m, not (y - a) / m"),
-        (y - a, "the sign is flipped and the 1/m is missing: delta = (a - y) / m"),
-        ((a - y) / k, "you divided by the number of classes; divide by m, the number of examples (rows): len(a)"),
-        (a - y / m, "mind the parentheses: (a - y) / m; a - y / m divides only y"),
-        ((a - y) / m ** 2, "divide by m once: (a - y) / m"),
-        ((a - y) * a * (1 - a) / m, "drop the factor a (1 - a): with softmax and cross-entropy the derivative "
-                                    "of the activation cancels, which is the whole point; delta = (a - y) / m"),
-        ((a - y) * a * (1 - a), "drop the factor a (1 - a) (the derivative cancels) and divide by m: "
-                                "delta = (a - y) / m"),
-        (-y / np.where(a == 0, 1, a) / m, "-y / a is the gradient with respect to a; through the softmax it "
-                                          "becomes dC/dz = (a - y) / m"),
+        ((a - y) / m, "the weights are missing: each example's row is scaled by the weight of its own class"),
+        ((a - y) * w / m, "you scaled each column (class) by its weight; the weight of an example's TRUE class "
+                          "scales that example's whole row: y @ w, as a column"),
+        ((a - y) * row, "divide by m = len(a): the cost is the mean over the batch"),
+        ((a - y) * row / max(float(row.sum()), 1e-300), "you divided by the total weight of the batch; this cost "
+                                                        "is divided by m, the number of examples"),
+        ((a - y) * row / k, "you divided by the number of classes; divide by m, the number of examples: len(a)"),
+        ((y - a) * row / m, "the sign is flipped: delta = dC/dz, with a - y, not y - a"),
+        ((a - row * y) / m, "the weight multiplies the whole a - y, not only y: w_c is a constant factor of the "
+                            "example's loss, so it scales every entry of its gradient"),
+        ((row * a - y) / m, "the weight multiplies the whole a - y, not only a"),
+        ((a - y) * (a @ w)[:, None] / m, "use the weight of the true class (y @ w), not the weights averaged "
+                                         "with the predicted probabilities (a @ w)"),
+        ((a - y) * (y @ w) / m if m == k else None, "y @ w has shape (m,): without [:, None] it is matched "
+                                                    "against the classes; make it a column"),
     ]
     for candidate, hint in candidates:
-        if _close(got, candidate):
+        if candidate is not None and _close(got, candidate):
             return hint
     return None
 
 
-def check_softmax_cross_entropy_delta(softmax_cross_entropy_delta):
-    """Check delta(a, y) = dC/dz for softmax outputs a (m, k), one-hot targets y (m, k) and the mean
-    cross-entropy C."""
-    return check_function("softmax_cross_entropy_delta", softmax_cross_entropy_delta, _delta_cases(),
-                          _reference_delta, diagnose_delta, arg_names=["a", "y"])
+def check_weighted_cross_entropy_delta(weighted_delta):
+    """Check delta(a, y, w) = dC/dz for softmax outputs a (m, k), one-hot targets y (m, k), class weights
+    w (k,) and the weighted mean cross-entropy C = -(1/m) sum_i w_(c_i) ln a_(i, c_i), c_i example i's class."""
+    return check_function("weighted_cross_entropy_delta", weighted_delta, _weighted_cases(),
+                          _reference_weighted_delta, diagnose_weighted_delta, arg_names=["a", "y", "w"],
+                          rtol=1e-5, atol=1e-7)   # loose enough for a float32 pipeline, far below any mistake
