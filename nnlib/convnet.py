@@ -267,6 +267,14 @@ class ConvNet:
         """The head's output activation (softmax, sigmoid, ...)."""
         return self.head.output
 
+    # Batch normalization (chapter 10) belongs to fully connected Networks; a ConvNet has none, and answers
+    # train()'s and the diagnostics' questions about it accordingly.
+    batch_norm = False
+
+    def running_averages(self):
+        """Batch normalization's running averages: none in a ConvNet (an empty list, as for a plain Network)."""
+        return []
+
     @property
     def loss(self):
         """The head's loss (cross_entropy, quadratic, ...)."""

@@ -54,7 +54,7 @@ def check_network_gradients(net, X, Y, h=1e-5, training=False):
         _, analytic = net.loss_and_gradients(X, Y, training=False)
         return {name: rel_error(grad, numerical_gradient(lambda: net.compute_loss(X, Y), param, h))
                 for name, param, grad in zip(net.parameter_names(), net.parameters(), analytic)}
-    if not hasattr(net, "running_averages"):
+    if not hasattr(net, "gammas"):
         raise ValueError(f"training=True checks batch normalization's training mode, and this "
                          f"{type(net).__name__} has none: check it with training=False")
     saved_dropout, saved_state = net.dropout, [array.copy() for array in net.running_averages()]
