@@ -5,19 +5,24 @@
     check_dropout_backward(fn)   fn(dout, mask) -> dA = dout * mask, of shape (m, n)
     check_shift_batch(fn)        fn(X, dx, dy) -> every 28x28 image of X (m, 784) moved dx pixels right and dy
                                  down (negative: left / up), pixels pushed out lost, the uncovered border 0; a
-                                 new (m, 784) array of X's dtype
+                                 new (m, 784) array of X's dtype, written without nnlib's own shifts
 
 A dropout mask is random, so check_dropout_forward does not compare with one reference mask: it checks, in
 order, the properties every correct inverted dropout has (FORWARD_PROPERTIES: a tuple (out, mask) of A's
 shape, A unchanged, out of A's dtype and equal to A * mask, mask values 0 and 1/(1 - p_drop), the right share
 of zeros, drawn from the rng it is given). The other two compare with nnlib's result, and when a result is
 wrong the diagnosis recomputes it the way each typical mistake does and names the one that matches.
+nnlib already has whole-pixel shifts (nnlib.augment.shift, nnlib.analysis.shift_images), so check_shift_batch
+first runs the student's function under a profile hook and fails it if it calls one of them, however it was
+imported: the exercise is to write the shift, not to find it.
 Hints in steps: hint("dropout_forward", 1), hint("dropout_backward", 1), hint("shift_batch", 1).
 """
 import copy
+import sys
 
 import numpy as np
 
+from .. import augment
 from ..analysis import shift_images
 from .harness import (Case, attempt, check_function, describe, failure, is_number, not_implemented, passed,
                       raised, register_hints)
@@ -433,11 +438,48 @@ def _shift_cases():
     ]
 
 
+# nnlib's own shifts: a shift_batch that calls one of them has not written the shift. Watched by code object,
+# so that every way of reaching them (from nnlib.augment import shift, nnlib.augment.affine(...), an alias) counts.
+LIBRARY_SHIFTS = {function.__code__: name for function, name in [
+    (augment.shift, "nnlib.augment.shift"), (augment.affine, "nnlib.augment.affine"),
+    (augment.resample, "nnlib.augment.resample"), (augment.Augmentation.__call__, "nnlib.augment.Augmentation"),
+    (shift_images, "nnlib.analysis.shift_images")]}
+
+
+def library_shifts_called(student_fn, args):
+    """The names of nnlib's shift functions that student_fn(*args) called, in the order of their first call
+    (the one the student called comes before those it calls in turn); empty if none.
+
+    Runs the call under sys.setprofile, which sees every Python function call however the function was
+    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
+    if sys.getprofile() is not None:
+        return []
+    called = []
+
+    def watch(frame, event, arg):
+        if event == "call" and LIBRARY_SHIFTS.get(frame.f_code) not in (None, *called):
+            called.append(LIBRARY_SHIFTS[frame.f_code])
+
+    sys.setprofile(watch)
+    try:
+        attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
+    finally:
+        sys.setprofile(None)
+    return called
+
+
 def check_shift_batch(student_fn):
-    """Check shift_batch(X, dx, dy) -> shifted (m, 784) images on 7 cases: the exact pixels, X left unchanged,
-    and the result in X's dtype."""
+    """Check shift_batch(X, dx, dy) -> shifted (m, 784) images on 7 cases: written without calling nnlib's
+    shifts, the exact pixels, X left unchanged, and the result in X's dtype."""
     name = "shift_batch"
     cases = _shift_cases()
+    for case in cases:
+        called = library_shifts_called(student_fn, case.args)
+        if called:
+            return failure(name, case, f"your function calls {called[0]}, nnlib's own shift",
+                           "write the shift yourself, with NumPy slicing: start from blank images and copy the "
+                           "block of every image that stays inside the frame (the checker compares with nnlib's "
+                           "shift_images, so calling it proves nothing)")
     result = check_function(name, student_fn, cases, reference_shift_batch, diagnose_shift_batch, rtol=0, atol=0,
                             arg_names=["X"])
     if not result:
