@@ -85,9 +85,21 @@ FORWARD_WRONG = [
     (forward_variant("mask_first", result="swapped"), "in the order (out, mask)"),
     (forward_variant("boolean_mask", boolean_mask=True), "return the scaled mask"),
     (forward_variant("fair_coin", fair_coin=True), "a fair coin"),
+    # nnlib's own dropout is right, but the exercise is to write one (the chapter imports it as nnlib_dropout)
+    (named("calls_nnlib", nnlib_dropout_forward), "write it yourself"),
+    (named("calls_nnlib_via_alias", lambda A, p_drop, rng: nnlib_dropout_forward(A.copy(), p_drop, rng)),
+     "write it yourself"),
 ]
-FORWARD_RIGHT = [forward_variant("plain"), named("nnlib_float32_draws", nnlib_dropout_forward), forward_binomial,
-                 forward_where]
+
+
+def forward_float32_draws(A, p_drop, rng):
+    """Correct: float32 random numbers (half the memory of float64 ones), the mask in A's dtype."""
+    keep = 1.0 - p_drop
+    mask = (rng.random(A.shape, dtype=np.float32) < keep).astype(A.dtype) / A.dtype.type(keep)
+    return A * mask, mask
+
+
+FORWARD_RIGHT = [forward_variant("plain"), forward_float32_draws, forward_binomial, forward_where]
 
 
 @pytest.mark.parametrize("wrong, phrase", FORWARD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -158,6 +170,7 @@ BACKWARD_WRONG = [
     (named("returns_tuple", lambda dout, mask: (dout * mask, mask)), "return the gradient array alone"),
     (named("minus_sign", lambda dout, mask: -dout * mask), "the sign flipped"),
     (backward_in_place, "instead of changing dout"),
+    (named("calls_nnlib", nnlib_dropout_backward), "write it yourself"),
 ]
 
 
@@ -174,8 +187,13 @@ def backward_loop(dout, mask):
     return dA
 
 
-BACKWARD_RIGHT = [named("nnlib", nnlib_dropout_backward), named("np_multiply", lambda dout, mask: np.multiply(dout, mask)),
-                  backward_where, backward_loop, as_float32(nnlib_dropout_backward)]
+def backward_product(dout, mask):
+    """Correct: the product itself."""
+    return dout * mask
+
+
+BACKWARD_RIGHT = [backward_product, named("np_multiply", lambda dout, mask: np.multiply(dout, mask)),
+                  backward_where, backward_loop, as_float32(backward_product)]
 
 
 @pytest.mark.parametrize("wrong, phrase", BACKWARD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -340,6 +358,12 @@ def test_other_shift_failures_are_reported(student, words):
 
 def test_positive_only_fails_first_on_the_negative_case():
     assert check_shift_batch(positive_only).case.startswith("a batch of 4 random images, up and left")
+
+
+def test_a_library_dropout_is_named_in_the_report():
+    result = check_dropout_forward(nnlib_dropout_forward)
+    assert "calls nnlib.layers.dropout_forward" in result.message and result.case.startswith("a (200, 500)")
+    assert "calls nnlib.layers.dropout_backward" in check_dropout_backward(nnlib_dropout_backward).message
 
 
 def test_a_library_shift_is_named_in_the_report():
