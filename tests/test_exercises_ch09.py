@@ -5,9 +5,12 @@ import numpy as np
 import pytest
 
 from exercise_catalogue import MIN_RIGHT, MIN_WRONG, as_float32, assert_right, assert_wrong
+import nnlib.augment
+from nnlib.analysis import shift_images as nnlib_shift_images
 from nnlib.augment import shift as nnlib_bilinear_shift
 from nnlib.exercises import hint
-from nnlib.exercises.ch09 import check_dropout_backward, check_dropout_forward, check_shift_batch
+from nnlib.exercises.ch09 import (check_dropout_backward, check_dropout_forward, check_shift_batch,
+                                  library_shifts_called)
 from nnlib.layers import dropout_backward as nnlib_dropout_backward
 from nnlib.layers import dropout_forward as nnlib_dropout_forward
 
@@ -82,9 +85,21 @@ FORWARD_WRONG = [
     (forward_variant("mask_first", result="swapped"), "in the order (out, mask)"),
     (forward_variant("boolean_mask", boolean_mask=True), "return the scaled mask"),
     (forward_variant("fair_coin", fair_coin=True), "a fair coin"),
+    # nnlib's own dropout is right, but the exercise is to write one (the chapter imports it as nnlib_dropout)
+    (named("calls_nnlib", nnlib_dropout_forward), "write it yourself"),
+    (named("calls_nnlib_via_alias", lambda A, p_drop, rng: nnlib_dropout_forward(A.copy(), p_drop, rng)),
+     "write it yourself"),
 ]
-FORWARD_RIGHT = [forward_variant("plain"), named("nnlib_float32_draws", nnlib_dropout_forward), forward_binomial,
-                 forward_where]
+
+
+def forward_float32_draws(A, p_drop, rng):
+    """Correct: float32 random numbers (half the memory of float64 ones), the mask in A's dtype."""
+    keep = 1.0 - p_drop
+    mask = (rng.random(A.shape, dtype=np.float32) < keep).astype(A.dtype) / A.dtype.type(keep)
+    return A * mask, mask
+
+
+FORWARD_RIGHT = [forward_variant("plain"), forward_float32_draws, forward_binomial, forward_where]
 
 
 @pytest.mark.parametrize("wrong, phrase", FORWARD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -155,6 +170,7 @@ BACKWARD_WRONG = [
     (named("returns_tuple", lambda dout, mask: (dout * mask, mask)), "return the gradient array alone"),
     (named("minus_sign", lambda dout, mask: -dout * mask), "the sign flipped"),
     (backward_in_place, "instead of changing dout"),
+    (named("calls_nnlib", nnlib_dropout_backward), "write it yourself"),
 ]
 
 
@@ -171,8 +187,13 @@ def backward_loop(dout, mask):
     return dA
 
 
-BACKWARD_RIGHT = [named("nnlib", nnlib_dropout_backward), named("np_multiply", lambda dout, mask: np.multiply(dout, mask)),
-                  backward_where, backward_loop, as_float32(nnlib_dropout_backward)]
+def backward_product(dout, mask):
+    """Correct: the product itself."""
+    return dout * mask
+
+
+BACKWARD_RIGHT = [backward_product, named("np_multiply", lambda dout, mask: np.multiply(dout, mask)),
+                  backward_where, backward_loop, as_float32(backward_product)]
 
 
 @pytest.mark.parametrize("wrong, phrase", BACKWARD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -261,6 +282,14 @@ SHIFT_WRONG = [
     (positive_only, "at a NEGATIVE shift"),
     (minus_zero_slices, "which is EMPTY"),
     (one_image_reshape, "X holds m images"),
+    # nnlib's own shifts give the right pixels, but the exercise is to write one
+    (named("calls_nnlib_shift", lambda X, dx, dy: nnlib_bilinear_shift(X, dx, dy)), "write the shift yourself"),
+    (named("calls_shift_images", lambda X, dx, dy: nnlib_shift_images(X, rows=dy, cols=dx)),
+     "write the shift yourself"),
+    (named("calls_affine_via_module", lambda X, dx, dy: nnlib.augment.affine(X, dx=dx, dy=dy)),
+     "write the shift yourself"),
+    (named("shift_with_a_copy_first", lambda X, dx, dy: nnlib_bilinear_shift(X.copy(), dx, dy).astype(X.dtype)),
+     "write the shift yourself"),
 ]
 
 
@@ -294,8 +323,16 @@ def shift_pixel_loop(X, dx, dy):
     return out.reshape(len(X), 784)
 
 
-SHIFT_RIGHT = [shift_right, named("nnlib_bilinear", nnlib_bilinear_shift), shift_padded, shift_roll_then_clear,
-               shift_pixel_loop]
+def shift_by_index(X, dx, dy):
+    """Correct: every output pixel reads the input pixel (i - dy, j - dx) through index arrays, 0 outside."""
+    images = X.reshape(len(X), 28, 28)
+    rows, cols = np.arange(28)[:, None] - dy, np.arange(28)[None, :] - dx
+    inside = (rows >= 0) & (rows < 28) & (cols >= 0) & (cols < 28)
+    out = images[:, np.clip(rows, 0, 27), np.clip(cols, 0, 27)] * inside
+    return out.astype(X.dtype).reshape(len(X), -1)
+
+
+SHIFT_RIGHT = [shift_right, shift_padded, shift_roll_then_clear, shift_pixel_loop, shift_by_index]
 
 
 @pytest.mark.parametrize("wrong, phrase", SHIFT_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -321,6 +358,39 @@ def test_other_shift_failures_are_reported(student, words):
 
 def test_positive_only_fails_first_on_the_negative_case():
     assert check_shift_batch(positive_only).case.startswith("a batch of 4 random images, up and left")
+
+
+def test_a_library_dropout_is_named_in_the_report():
+    result = check_dropout_forward(nnlib_dropout_forward)
+    assert "calls nnlib.layers.dropout_forward" in result.message and result.case.startswith("a (200, 500)")
+    assert "calls nnlib.layers.dropout_backward" in check_dropout_backward(nnlib_dropout_backward).message
+
+
+def test_a_library_shift_is_named_in_the_report():
+    result = check_shift_batch(lambda X, dx, dy: nnlib_bilinear_shift(X, dx, dy))
+    assert "calls nnlib.augment.shift" in result.message and result.case.startswith("by hand")
+    assert library_shifts_called(shift_right, (np.zeros((1, 784)), 1, 0)) == []
+
+
+def test_a_library_call_is_seen_however_it_was_imported():
+    import nnlib.analysis as analysis_module
+
+    def via_alias(X, dx, dy):
+        move = analysis_module.shift_images
+        return move(X, rows=dy, cols=dx)
+    assert library_shifts_called(via_alias, (np.zeros((2, 784)), 1, 1)) == ["nnlib.analysis.shift_images"]
+
+
+def test_an_active_profiler_is_left_alone(monkeypatch):
+    """Under a debugger or cProfile the call is not watched, and the profiler is not replaced."""
+    import sys
+    profiler = lambda frame, event, arg: None  # noqa: E731
+    sys.setprofile(profiler)
+    try:
+        assert library_shifts_called(nnlib_bilinear_shift, (np.zeros((1, 784)), 1, 0)) == []
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
 
 
 def test_shift_stub_is_reported_as_not_implemented():

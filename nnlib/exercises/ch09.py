@@ -5,22 +5,90 @@
     check_dropout_backward(fn)   fn(dout, mask) -> dA = dout * mask, of shape (m, n)
     check_shift_batch(fn)        fn(X, dx, dy) -> every 28x28 image of X (m, 784) moved dx pixels right and dy
                                  down (negative: left / up), pixels pushed out lost, the uncovered border 0; a
-                                 new (m, 784) array of X's dtype
+                                 new (m, 784) array of X's dtype, written without nnlib's own shifts
 
 A dropout mask is random, so check_dropout_forward does not compare with one reference mask: it checks, in
 order, the properties every correct inverted dropout has (FORWARD_PROPERTIES: a tuple (out, mask) of A's
 shape, A unchanged, out of A's dtype and equal to A * mask, mask values 0 and 1/(1 - p_drop), the right share
 of zeros, drawn from the rng it is given). The other two compare with nnlib's result, and when a result is
 wrong the diagnosis recomputes it the way each typical mistake does and names the one that matches.
+nnlib already has all three (nnlib.layers.dropout_forward and dropout_backward; whole-pixel shifts in
+nnlib.augment.shift and nnlib.analysis.shift_images), so every checker first runs the student's function under a
+profile hook and fails it if it calls nnlib's own version, however it was imported: the exercise is to write
+the function, not to find it.
 Hints in steps: hint("dropout_forward", 1), hint("dropout_backward", 1), hint("shift_batch", 1).
 """
 import copy
+import sys
 
 import numpy as np
 
+from .. import augment, layers
 from ..analysis import shift_images
 from .harness import (Case, attempt, check_function, describe, failure, is_number, not_implemented, passed,
                       raised, register_hints)
+
+# -- nnlib's own versions, which a student's function must not call ----------------------------
+
+# Watched by code object, so that every way of reaching them counts: `from nnlib.augment import shift`, a call
+# through the module (nnlib.augment.affine(...)), an alias such as the chapter's nnlib_dropout.
+LIBRARY_VERSIONS = {
+    "dropout_forward": {layers.dropout_forward.__code__: "nnlib.layers.dropout_forward"},
+    "dropout_backward": {layers.dropout_backward.__code__: "nnlib.layers.dropout_backward"},
+    "shift_batch": {function.__code__: name for function, name in [
+        (augment.shift, "nnlib.augment.shift"), (augment.affine, "nnlib.augment.affine"),
+        (augment.resample, "nnlib.augment.resample"), (augment.Augmentation.__call__, "nnlib.augment.Augmentation"),
+        (shift_images, "nnlib.analysis.shift_images")]},
+}
+
+
+def library_calls(student_fn, args, watched):
+    """The names of the functions in `watched` ({code object: name}) that student_fn(*args) called, in the order
+    of their first call (the one the student called comes before those it calls in turn); empty if none.
+
+    Runs the call under sys.setprofile, which sees every Python function call however the function was
+    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
+    if sys.getprofile() is not None:
+        return []
+    called = []
+
+    def watch(frame, event, arg):
+        if event == "call" and watched.get(frame.f_code) not in (None, *called):
+            called.append(watched[frame.f_code])
+
+    sys.setprofile(watch)
+    try:
+        attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
+    finally:
+        sys.setprofile(None)
+    return called
+
+
+def library_shifts_called(student_fn, args):
+    """library_calls for shift_batch: which of nnlib's shift functions student_fn(*args) called."""
+    return library_calls(student_fn, args, LIBRARY_VERSIONS["shift_batch"])
+
+
+def calls_the_library(name, student_fn, cases, args_of=lambda case: case.args):
+    """The failure report for the first case in which student_fn calls nnlib's own version of exercise `name`,
+    or None if it calls none of them."""
+    for case in cases:
+        called = library_calls(student_fn, args_of(case), LIBRARY_VERSIONS[name])
+        if called:
+            return failure(name, case, f"your function calls {called[0]}, nnlib's own version",
+                           LIBRARY_ADVICE[name])
+    return None
+
+
+LIBRARY_ADVICE = {
+    "dropout_forward": "write it yourself: draw the random numbers from rng and build the mask from them (nnlib's "
+                       "version is the one the chapter uses, so calling it proves nothing)",
+    "dropout_backward": "write it yourself: it is one line, the incoming gradient and the mask",
+    "shift_batch": "write the shift yourself, with NumPy slicing: start from blank images and copy the block of "
+                   "every image that stays inside the frame (the checker compares with nnlib's shift_images, so "
+                   "calling it proves nothing)",
+}
+
 
 # -- dropout_forward ---------------------------------------------------------------------------
 
@@ -225,6 +293,9 @@ def check_dropout_forward(student_fn):
     """Check dropout_forward(A, p_drop, rng) -> (out, mask) on 5 cases by the properties of inverted dropout."""
     name = "dropout_forward"
     cases = _dropout_cases()
+    uses_library = calls_the_library(name, student_fn, cases, lambda case: (*case.args, np.random.default_rng(0)))
+    if uses_library is not None:  # (a CheckResult is falsy when it reports a failure)
+        return uses_library
     for case in cases:
         A, p_drop = copy.deepcopy(case.args)
         A_seen, outcome = _run_forward(student_fn, A, p_drop, seed=0)
@@ -331,7 +402,11 @@ def _backward_cases():
 
 def check_dropout_backward(student_fn):
     """Check dropout_backward(dout, mask) -> dA on 5 cases against dA = dout * mask."""
-    return check_function("dropout_backward", student_fn, _backward_cases(), reference_dropout_backward,
+    cases = _backward_cases()
+    uses_library = calls_the_library("dropout_backward", student_fn, cases)
+    if uses_library is not None:  # (a CheckResult is falsy when it reports a failure)
+        return uses_library
+    return check_function("dropout_backward", student_fn, cases, reference_dropout_backward,
                           diagnose_dropout_backward, arg_names=["dout", "mask"])
 
 
@@ -434,10 +509,13 @@ def _shift_cases():
 
 
 def check_shift_batch(student_fn):
-    """Check shift_batch(X, dx, dy) -> shifted (m, 784) images on 7 cases: the exact pixels, X left unchanged,
-    and the result in X's dtype."""
+    """Check shift_batch(X, dx, dy) -> shifted (m, 784) images on 7 cases: written without calling nnlib's
+    shifts, the exact pixels, X left unchanged, and the result in X's dtype."""
     name = "shift_batch"
     cases = _shift_cases()
+    uses_library = calls_the_library(name, student_fn, cases)
+    if uses_library is not None:  # (a CheckResult is falsy when it reports a failure)
+        return uses_library
     result = check_function(name, student_fn, cases, reference_shift_batch, diagnose_shift_batch, rtol=0, atol=0,
                             arg_names=["X"])
     if not result:
