@@ -38,7 +38,8 @@ def z_times_one_minus_z(z):
 
 
 def prime_of_sigma(z):
-    return sigmoid_prime(sigmoid(z))
+    s = sigmoid(sigmoid(z))
+    return s * (1 - s)
 
 
 def sigma_itself(z):

@@ -8,6 +8,7 @@ input array the function changed in place is reported too, because the caller st
 """
 import copy
 import os
+import sys
 import traceback
 from dataclasses import dataclass
 
@@ -167,15 +168,77 @@ def mutation_report(changed):
             f"`{name} -= c`, and copy an array (`{name}.copy()`) before assigning into it")
 
 
+
+# -- the library's own answer, which a student's function must not call ----------------------------
+
+def watched_functions(*functions):
+    """{code object: name} for the functions (or classes: their step / __call__ / forward methods) a student's
+    function must not call, named as a learner would write them, e.g. "nnlib.layers.dense_forward".
+    Watching code objects catches every way of reaching a function: an import under another name, a call through
+    its module, a wrapper defined in the notebook."""
+    watched = {}
+    for function in functions:
+        targets = ([getattr(function, method) for method in ("step", "__call__", "forward", "__init__")
+                    if method in vars(function)] if isinstance(function, type) else [function])
+        for target in targets:
+            code = getattr(target, "__code__", None)
+            if code is not None:
+                watched[code] = f"{function.__module__}.{function.__qualname__}".replace("__main__.", "")
+    return watched
+
+
+def library_calls(student_fn, args, watched):
+    """The names of the functions in `watched` ({code object: name}) that student_fn(*args) called, in the order
+    of their first call (the one the student called comes before those it calls in turn); empty if none.
+
+    Runs the call under sys.setprofile, which sees every Python function call however the function was
+    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
+    if sys.getprofile() is not None:
+        return []
+    called = []
+
+    def watch(frame, event, arg):
+        if event == "call" and watched.get(frame.f_code) not in (None, *called):
+            called.append(watched[frame.f_code])
+
+    sys.setprofile(watch)
+    try:
+        attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
+    finally:
+        sys.setprofile(None)
+    return called
+
+
+def calls_the_answer(name, student_fn, cases, watched, advice=None, args_of=lambda case: case.args):
+    """The failure report for the first case in which student_fn calls one of the `watched` functions (nnlib's own
+    version of exercise `name`, or a finished one the chapter printed), or None if it calls none of them."""
+    for case in cases:
+        called = library_calls(student_fn, args_of(case), watched)
+        if called:
+            return failure(name, case, f"your function calls {called[0]}, which already does the exercise",
+                           advice or "write it yourself from the formula: calling a finished version proves "
+                                     "nothing (the checker compares with it)")
+    return None
+
+
 def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6, atol=1e-8,
-                   arg_names=None, strict_floats=True):
+                   arg_names=None, strict_floats=True, forbidden=None, forbidden_advice=None):
     """Run student_fn and reference on every case; stop at the first disagreement.
+
+    forbidden: {code object: name} from watched_functions(...), the finished versions the student's function
+    must not call (nnlib's own, or one the chapter printed); a reference from nnlib itself is always among them.
 
     diagnose(args, got, expected, error) may return a hint naming the likely mistake (or None); args are
     unchanged copies of the case's inputs, got is what the student returned (None after an exception),
     error the exception raised, if any. Every call gets its own deep copies of the arguments; an argument
     the student's function changed is reported by its name in arg_names.
     """
+    watched = {**forbidden} if forbidden else {}
+    if not reference.__module__.startswith(__package__):  # the reference is nnlib's own finished function
+        watched.update(watched_functions(reference))
+    uses_answer = calls_the_answer(name, student_fn, cases[:1], watched, forbidden_advice)
+    if uses_answer is not None:
+        return uses_answer
     for case in cases:
         expected = reference(*copy.deepcopy(case.args))
         args, pristine = copy.deepcopy(case.args), copy.deepcopy(case.args)
