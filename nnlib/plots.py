@@ -2,7 +2,7 @@
 pyplot's global state: display it in Jupyter by leaving it as a cell's last value, or call fig.savefig."""
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import Formatter, MaxNLocator
 
 
 def show_digits(images, labels=None, predictions=None, ncols=10, size=1.0):
@@ -35,34 +35,90 @@ def _is_wrong(i, labels, predictions):
     return labels is not None and predictions is not None and labels[i] != predictions[i]
 
 
-def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None):
+def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None, ylims=None):
     """Loss and accuracy per epoch from a History (or a dict of name -> History to compare runs).
 
     Epochs are drawn as 1..E with whole-number ticks only (a History's lists are indexed from 0, the
     reader counts from 1). colors: optional dict run name -> matplotlib colour, so that one condition
-    keeps one colour in every plot of a chapter; a single History takes the key "".
+    keeps one colour in every plot of a chapter; a single History takes the key "". Names may be mathtext
+    (r"$\\eta = 3$").
+
+    Each y-axis says what it shows: "training loss (mean over the epoch)", and "validation accuracy" (or
+    train, or test) when only one kind of accuracy is drawn, in percent. ylims: optional dict metric ->
+    (low, high) to zoom a panel on the differences that matter (e.g. {"accuracy": (0.6, 1.0)} when one
+    run stuck at 10 % would squash the others at the top). Points outside the range are drawn just inside
+    its edge as triangles pointing off the panel (▼ below, ▲ above), and the run's legend entry says so.
     """
     runs = history if isinstance(history, dict) else {"": history}
     colors = colors or {}
+    ylims = ylims or {}
     fig = Figure(figsize=(5 * len(metrics), 3.5), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
+        limits = ylims.get(metric)
+        kinds = set()
         for name, run in runs.items():
             series = [("loss", run.loss)] if metric == "loss" else [
                 ("train", run.train_accuracy), ("validation", run.val_accuracy), ("test", run.test_accuracy)]
             drawn = [(label, values) for label, values in series if values]
             for (label, values), style in zip(drawn, ("-", "--", ":")):
-                ax.plot(range(1, len(values) + 1), values, marker=".", color=colors.get(name),
-                        linestyle=style if name in colors else "-",
-                        label=" ".join(filter(None, (name, label))))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+                kinds.add(label)
+                epochs, values = np.arange(1, len(values) + 1), np.asarray(values, dtype=float)
+                text = " ".join(filter(None, (name, label))) + _off_range_note(metric, values, limits)
+                line, = ax.plot(epochs, values, marker=".", color=colors.get(name),
+                                linestyle=style if name in colors else "-", label=text)
+                if limits is not None:
+                    _mark_off_range(ax, epochs, values, limits, line.get_color())
+        if limits is not None:
+            ax.set_ylim(*limits)
+        _integer_ticks(ax.xaxis)
         ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+        if metric == "loss":
+            ax.set_ylabel("training loss (mean over the epoch)")
+        else:
+            ax.set_ylabel(f"{next(iter(kinds))} {metric}" if len(kinds) == 1 else metric)
+            if metric == "accuracy":
+                ax.yaxis.set_major_formatter(PercentTicks())
         ax.set_title(f"{title}: {metric}")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(fontsize=8)
     return fig
+
+
+class PercentTicks(Formatter):
+    """Tick labels for fractions as percentages, with as few decimals as the ticks need and the same number on
+    every tick: 60%, 70%, ... or 94.2%, 94.4%, ... (never 95% next to 95.2%, nor 95.40%)."""
+
+    ticks = ()
+
+    def set_locs(self, locs):
+        self.ticks = 100 * np.asarray(locs, dtype=float)
+
+    def __call__(self, value, pos=None):
+        decimals = next((d for d in range(4) if np.allclose(self.ticks, np.round(self.ticks, d), rtol=0, atol=1e-6)), 4)
+        return f"{100 * value:.{decimals}f}%"
+
+
+def _off_range_note(metric, values, limits):
+    """The legend suffix ' (▼ below 60%)' of a run with points under the panel's range; '' when all are in it."""
+    if limits is None:
+        return ""
+    shown = (lambda v: f"{v:.0%}") if metric == "accuracy" else (lambda v: f"{v:g}")
+    notes = [f"▼ below {shown(limits[0])}" if np.any(values < limits[0]) else "",
+             f"▲ above {shown(limits[1])}" if np.any(values > limits[1]) else ""]
+    return f" ({', '.join(filter(None, notes))})" if any(notes) else ""
+
+
+def _mark_off_range(ax, epochs, values, limits, color):
+    """Triangles for the points outside limits, pointing off the panel, just inside its edge (not on it, so
+    that the legend's placement sees them as data and does not cover them)."""
+    low, high = limits
+    inset = 0.03 * (high - low)
+    for outside, y, marker in ((values < low, low + inset, "v"), (values > high, high - inset, "^")):
+        if outside.any():
+            ax.plot(epochs[outside], np.full(outside.sum(), y), linestyle="none", marker=marker, markersize=8,
+                    color=color)
 
 
 def network_layout(sizes, max_drawn=8):
@@ -78,6 +134,15 @@ def network_layout(sizes, max_drawn=8):
             ys = np.delete(ys, slots - 2)                    # the gap sits just above the last unit
         layout.append((l, ys, shown))
     return layout
+
+
+def edge_label_fraction(i, n_from):
+    """Where along its line (0 = at unit i of the left layer, 1 = at the right layer) the label of a line
+    from unit i of a layer of n_from drawn units sits in plot_network: the lines leaving one unit carry their
+    labels at the same fraction, each unit at its own, from 0.3 for the top unit to 0.7 for the bottom one.
+    Labels of different units are so kept apart sideways, even where their lines cross, and those of one
+    unit are kept apart vertically by the fanning out of its lines."""
+    return 0.5 if n_from == 1 else 0.3 + 0.4 * i / (n_from - 1)
 
 
 def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=None, layer_names=None,
@@ -112,7 +177,7 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
                 ax.plot([x0, x1], [y0, y1], color="0.6", linewidth=0.6, zorder=1)
                 text = (edge_labels or {}).get((x1, i, j))
                 if text is not None:
-                    fraction = 0.3 if len(ys1) > 1 else 0.5    # off-centre, so crossing lines keep their labels apart
+                    fraction = edge_label_fraction(i, len(ys0))
                     ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), text, fontsize=8,
                             ha="center", va="center", zorder=3,
                             bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none"))
@@ -222,7 +287,6 @@ def _image_grid(images, ncols, title, cmap, symmetric, label):
 
 def _integer_ticks(axis):
     """Whole-number ticks only (epochs, layers): no 0.25-epoch ticks on a short run."""
-    from matplotlib.ticker import MaxNLocator
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -340,4 +404,47 @@ def show_saliency(images, maps, titles=None, title="Saliency", percentile=99):
             ax.set_title(titles[i], fontsize=9)
     fig.colorbar(shown, ax=list(axes), shrink=0.8, ticks=[], label="− lowers score · raises +")
     fig.suptitle(title)
+    return fig
+
+
+def format_seconds(seconds):
+    """A duration in the unit that keeps it readable: 0.000061 -> "61 µs", 0.022 -> "22 ms", 1.7 -> "1.7 s"."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale or unit == "µs":
+            value = seconds / scale
+            return f"{value:.2g} {unit}" if value < 10 else f"{value:.0f} {unit}"   # "100 µs", not "1e+02 µs"
+
+
+def plot_times(times, title="Time", xlabel="seconds (log scale)", reference=None, colors=None):
+    """Durations that differ by orders of magnitude, as a dot plot on a logarithmic axis: one row per entry
+    of times (dict name -> seconds, drawn top to bottom in the dict's order), each dot with its time written
+    beside it ("61 µs", "1.7 s") and, given reference (a name in times), how many times the reference's
+    time it is ("22 ms = 370× backpropagation"). Dots, not bars: a bar on a log axis starts at an
+    arbitrary floor, so its length means nothing; a dot's position along the decades does.
+    colors: optional dict name -> colour."""
+    if reference is not None and reference not in times:
+        raise ValueError(f"reference must be one of the names in times ({', '.join(times)}), got {reference!r}")
+    names, seconds = list(times), np.array([float(t) for t in times.values()])
+    if np.any(seconds <= 0):
+        raise ValueError(f"times must be positive to go on a log axis, got {dict(zip(names, seconds))}")
+    colors = colors or {}
+    fig = Figure(figsize=(7, 0.55 * len(names) + 1.3), layout="constrained")
+    ax = fig.subplots()
+    rows = np.arange(len(names))[::-1]
+    left, right = np.floor(np.log10(seconds.min()) - 0.3), np.ceil(np.log10(seconds.max()) + 0.3)   # whole decades
+    for row, name, value in zip(rows, names, seconds):
+        ax.scatter([value], [row], s=60, color=colors.get(name, "black"), zorder=2)
+        text = format_seconds(value)
+        if reference is not None and name != reference:
+            text += f" = {value / times[reference]:,.0f}× {reference}"
+        on_right = np.log10(value) - left < right - np.log10(value)   # the text goes where the row has more room
+        ax.annotate(text, (value, row), xytext=(8 if on_right else -8, 0), textcoords="offset points",
+                    ha="left" if on_right else "right", va="center", fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlim(10 ** left, 10 ** right)
+    ax.set_yticks(rows, names)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
     return fig

@@ -3,12 +3,13 @@ import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from nnlib import History, confusion_matrix
-from nnlib.plots import (network_layout, plot_confusion_matrix, plot_history, plot_layer_histograms, plot_network,
-                         plot_probabilities, plot_schedules, show_digits, show_feature_maps, show_filters,
-                         show_saliency, show_weights)
+from nnlib.plots import (edge_label_fraction, format_seconds, network_layout, plot_confusion_matrix, plot_history,
+                         plot_layer_histograms, plot_network, plot_probabilities, plot_schedules, plot_times,
+                         show_digits, show_feature_maps, show_filters, show_saliency, show_weights)
 from nnlib.schedules import constant, cosine_decay
 
 
@@ -37,7 +38,9 @@ def test_plot_history_single_and_compared(pyplot_untouched):
     fig = plot_history(history(), title="Run")
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     loss_ax, acc_ax = fig.axes
-    assert (loss_ax.get_xlabel(), loss_ax.get_ylabel(), loss_ax.get_title()) == ("epoch", "loss", "Run: loss")
+    assert (loss_ax.get_xlabel(), loss_ax.get_title()) == ("epoch", "Run: loss")
+    assert loss_ax.get_ylabel() == "training loss (mean over the epoch)"
+    assert acc_ax.get_ylabel() == "accuracy"                      # train and validation: the legend tells them apart
     np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), [1.0, 0.5, 0.3])
     assert [line.get_label() for line in acc_ax.lines] == ["train", "validation"]   # no test data: no line
     compared = plot_history({"sgd": history(), "adam": history()})
@@ -63,6 +66,32 @@ def test_plot_history_keeps_one_colour_per_run(pyplot_untouched):
     assert [line.get_linestyle() for line in acc_ax.lines[:2]] == ["-", "--"]
 
 
+def test_plot_history_names_the_accuracy_it_shows_in_percent(pyplot_untouched):
+    fig = plot_history({"a": History(loss=[1.0, 0.5], val_accuracy=[0.6, 0.8])})
+    ax = fig.axes[1]
+    assert ax.get_ylabel() == "validation accuracy"
+    percent = ax.yaxis.get_major_formatter()
+    percent.set_locs([0.6, 0.7, 0.8])
+    assert [percent(v) for v in (0.6, 0.8)] == ["60%", "80%"]
+    percent.set_locs([0.950, 0.952, 0.954])
+    assert [percent(v) for v in (0.950, 0.954)] == ["95.0%", "95.4%"]          # one number of decimals on every tick
+
+
+def test_plot_history_zooms_on_a_range_and_marks_points_outside_it(pyplot_untouched):
+    stuck = History(loss=[0.5, 0.5, 0.5], val_accuracy=[0.1, 0.1, 0.1])
+    learning = History(loss=[0.4, 0.2, 0.1], val_accuracy=[0.7, 0.85, 0.9])
+    fig = plot_history({"stuck": stuck, "learning": learning}, colors={"stuck": "tab:red", "learning": "tab:blue"},
+                       ylims={"accuracy": (0.6, 1.0)})
+    loss_ax, acc_ax = fig.axes
+    assert acc_ax.get_ylim() == (0.6, 1.0) and loss_ax.get_ylim() != (0.6, 1.0)
+    labels = [line.get_label() for line in acc_ax.lines if not line.get_label().startswith("_")]
+    assert labels == ["stuck validation (▼ below 60%)", "learning validation"]
+    edge = [line for line in acc_ax.lines if line.get_marker() == "v"]
+    assert len(edge) == 1 and edge[0].get_color() == "tab:red"
+    assert np.all((0.6 < edge[0].get_ydata()) & (edge[0].get_ydata() < 0.62))   # just inside the edge, pointing off
+    np.testing.assert_array_equal(edge[0].get_xdata(), [1, 2, 3])
+
+
 def test_network_layout_draws_wide_layers_with_a_gap():
     layout = network_layout([2, 3, 784], max_drawn=8)
     assert [shown for _, _, shown in layout] == [2, 3, 7]
@@ -86,6 +115,26 @@ def test_plot_network_draws_every_connection_and_labels_each_layer(pyplot_untouc
         plot_network([2, 3, 1], layer_names=["in", "out"])
     with pytest.raises(ValueError, match="positive sizes"):
         plot_network([784])
+
+
+def _overlapping_texts(fig):
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in fig.axes[0].texts]
+    return [(a, b) for k, (a, box) in enumerate(boxes) for b, other in boxes[k + 1:] if box.overlaps(other)]
+
+
+def test_plot_network_edge_labels_never_overlap(pyplot_untouched):
+    assert [edge_label_fraction(i, 3) for i in range(3)] == pytest.approx([0.3, 0.5, 0.7])
+    assert edge_label_fraction(0, 1) == 0.5
+    W1, W2 = np.array([[0.1, -0.2, 0.3], [0.4, 0.0, -0.1]]), np.array([[1.0, -1.0], [0.5, 0.5], [-1.0, 2.0]])
+    labels = {(l + 1, i, j): f"{W[i, j]:g}" for l, W in enumerate([W1, W2]) for (i, j), _ in np.ndenumerate(W)}
+    assert _overlapping_texts(plot_network([2, 3, 2], edge_labels=labels)) == []      # chapter 02's example
+    graph = plot_network([2, 2, 1, 1], show_sizes=False, layer_names=["x", "hidden", "output", "cost"],
+                         edge_labels={(1, i, j): "-0.5" for i in range(2) for j in range(2)}
+                         | {(2, j, 0): "-0.6" for j in range(2)} | {(3, 0, 0): "-0.4451"},
+                         node_labels={(1, j): "$\\sigma'$ = 0.2494" for j in range(2)})
+    assert _overlapping_texts(graph) == []                                                # chapter 03's graph
 
 
 def test_plot_confusion_matrix(pyplot_untouched):
@@ -164,6 +213,28 @@ def test_show_saliency_overlays_an_outline_and_checks_counts(pyplot_untouched):
     assert low == -high and high == pytest.approx(np.percentile(np.abs(maps[0]), 99))
     with pytest.raises(ValueError, match="one saliency map per image"):
         show_saliency(images, maps[:2])
+
+
+def test_format_seconds_picks_a_readable_unit():
+    assert [format_seconds(t) for t in (6.1e-5, 0.022, 1.7, 340.0, 0.00012, 9.97e-5, 0.0098)] == [
+        "61 µs", "22 ms", "1.7 s", "340 s", "120 µs", "100 µs", "9.8 ms"]
+
+
+def test_plot_times_is_a_dot_plot_with_the_times_written_beside(pyplot_untouched):
+    times = {"fast": 6e-5, "slow": 0.022, "slowest": 1.7}
+    fig = plot_times(times, reference="fast", colors={"fast": "tab:green"})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and not ax.patches                       # no bars
+    rows = sorted(zip(ax.get_yticks(), (t.get_text() for t in ax.get_yticklabels())), reverse=True)
+    assert [name for _, name in rows] == ["fast", "slow", "slowest"]            # listed top to bottom
+    assert [t.get_text() for t in ax.texts] == ["60 µs", "22 ms = 367× fast", "1.7 s = 28,333× fast"]
+    low, high = ax.get_xlim()
+    assert low <= 6e-5 and high >= 1.7 and np.log10(low).is_integer() and np.log10(high).is_integer()
+    assert ax.collections[0].get_facecolor()[0] == pytest.approx(matplotlib.colors.to_rgba("tab:green"))
+    with pytest.raises(ValueError, match="reference must be one of the names in times"):
+        plot_times(times, reference="medium")
+    with pytest.raises(ValueError, match="must be positive"):
+        plot_times({"instant": 0.0})
 
 
 def test_show_weights(pyplot_untouched):
