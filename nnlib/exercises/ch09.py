@@ -14,19 +14,18 @@ of zeros, drawn from the rng it is given). The other two compare with nnlib's re
 wrong the diagnosis recomputes it the way each typical mistake does and names the one that matches.
 nnlib already has all three (nnlib.layers.dropout_forward and dropout_backward; whole-pixel shifts in
 nnlib.augment.shift and nnlib.analysis.shift_images), so every checker first runs the student's function under a
-profile hook and fails it if it calls nnlib's own version, however it was imported: the exercise is to write
-the function, not to find it.
+profile hook (harness.library_calls) and fails it if it calls nnlib's own version, however it was imported: the
+exercise is to write the function, not to find it.
 Hints in steps: hint("dropout_forward", 1), hint("dropout_backward", 1), hint("shift_batch", 1).
 """
 import copy
-import sys
 
 import numpy as np
 
 from .. import augment, layers
 from ..analysis import shift_images
-from .harness import (Case, attempt, check_function, describe, failure, is_number, not_implemented, passed,
-                      raised, register_hints)
+from .harness import (Case, attempt, calls_forbidden, check_function, describe, failure, is_number, library_calls,
+                      not_implemented, passed, raised, register_hints)
 
 # -- nnlib's own versions, which a student's function must not call ----------------------------
 
@@ -42,28 +41,6 @@ LIBRARY_VERSIONS = {
 }
 
 
-def library_calls(student_fn, args, watched):
-    """The names of the functions in `watched` ({code object: name}) that student_fn(*args) called, in the order
-    of their first call (the one the student called comes before those it calls in turn); empty if none.
-
-    Runs the call under sys.setprofile, which sees every Python function call however the function was
-    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
-    if sys.getprofile() is not None:
-        return []
-    called = []
-
-    def watch(frame, event, arg):
-        if event == "call" and watched.get(frame.f_code) not in (None, *called):
-            called.append(watched[frame.f_code])
-
-    sys.setprofile(watch)
-    try:
-        attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
-    finally:
-        sys.setprofile(None)
-    return called
-
-
 def library_shifts_called(student_fn, args):
     """library_calls for shift_batch: which of nnlib's shift functions student_fn(*args) called."""
     return library_calls(student_fn, args, LIBRARY_VERSIONS["shift_batch"])
@@ -71,13 +48,9 @@ def library_shifts_called(student_fn, args):
 
 def calls_the_library(name, student_fn, cases, args_of=lambda case: case.args):
     """The failure report for the first case in which student_fn calls nnlib's own version of exercise `name`,
-    or None if it calls none of them."""
-    for case in cases:
-        called = library_calls(student_fn, args_of(case), LIBRARY_VERSIONS[name])
-        if called:
-            return failure(name, case, f"your function calls {called[0]}, nnlib's own version",
-                           LIBRARY_ADVICE[name])
-    return None
+    or None if it calls none of them (harness.calls_forbidden)."""
+    reported = {code: f"{library_name}, nnlib's own version" for code, library_name in LIBRARY_VERSIONS[name].items()}
+    return calls_forbidden(name, student_fn, cases, reported, LIBRARY_ADVICE[name], args_of=args_of)
 
 
 LIBRARY_ADVICE = {
