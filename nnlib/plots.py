@@ -35,29 +35,39 @@ def _is_wrong(i, labels, predictions):
     return labels is not None and predictions is not None and labels[i] != predictions[i]
 
 
-def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None):
+def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None, series_in_legend=True):
     """Loss and accuracy per epoch from a History (or a dict of name -> History to compare runs).
 
     Epochs are drawn as 1..E with whole-number ticks only (a History's lists are indexed from 0, the
     reader counts from 1). colors: optional dict run name -> matplotlib colour, so that one condition
     keeps one colour in every plot of a chapter; a single History takes the key "".
+    series_in_legend=False labels each line with its run's name alone ("with batch norm", not "with batch
+    norm validation") and names the series on the y axis instead ("validation accuracy"); for runs that draw
+    one series per panel (e.g. trained with evaluate_train=False).
     """
     runs = history if isinstance(history, dict) else {"": history}
     colors = colors or {}
     fig = Figure(figsize=(5 * len(metrics), 3.5), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, metric in zip(axes, metrics):
+        series_drawn = []
         for name, run in runs.items():
             series = [("loss", run.loss)] if metric == "loss" else [
                 ("train", run.train_accuracy), ("validation", run.val_accuracy), ("test", run.test_accuracy)]
             drawn = [(label, values) for label, values in series if values]
+            if not series_in_legend and len(drawn) > 1:
+                raise ValueError(f"series_in_legend=False needs one series per run and panel, but run {name!r} "
+                                 f"has {' and '.join(label for label, _ in drawn)} {metric}")
             for (label, values), style in zip(drawn, ("-", "--", ":")):
+                line_label = " ".join(filter(None, (name, label))) if series_in_legend else (name or label)
                 ax.plot(range(1, len(values) + 1), values, marker=".", color=colors.get(name),
-                        linestyle=style if name in colors else "-",
-                        label=" ".join(filter(None, (name, label))))
+                        linestyle=style if name in colors else "-", label=line_label)
+                if label not in series_drawn:
+                    series_drawn.append(label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(metric)
+        shown_series = [label for label in series_drawn if label != metric]
+        ax.set_ylabel(metric if series_in_legend or not shown_series else f"{' / '.join(shown_series)} {metric}")
         ax.set_title(f"{title}: {metric}")
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[1]:
