@@ -156,7 +156,7 @@ def diagnose_batchnorm_forward(args, got, got_state, error=None):
     if error is not None:
         if isinstance(error, FloatingPointError) and (Z.var(axis=0) < state.eps).any():
             return FORWARD_MISTAKES[2][1]
-        if isinstance(error, AttributeError):
+        if isinstance(error, AttributeError) and "BatchNormState" in str(error):
             return ("state is a BatchNormState: its running averages are state.mean and state.var (arrays of "
                     "shape (n,)), its settings state.momentum and state.eps (numbers)")
         if isinstance(error, ValueError) and "broadcast" in str(error):
