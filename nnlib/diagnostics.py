@@ -6,7 +6,9 @@ Shapes as everywhere in nnlib: X is (m, n_0), one example per row; hidden layer 
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from .analysis import hidden_activations
 from .training import check_labels
@@ -46,32 +48,45 @@ def layer_statistics(net, X, y=None):
             for l, A in enumerate(activations)]
 
 
-def plot_activation_histograms(statistics, title="Hidden activations"):
+def plot_activation_histograms(statistics, title="Hidden activations", color="tab:blue"):
     """One histogram per hidden layer of its activations, titled with the saturated and dead fractions.
-    statistics: the list layer_statistics returns."""
-    fig = Figure(figsize=(2.6 * len(statistics), 2.6), layout="constrained")
-    axes = fig.subplots(1, len(statistics), squeeze=False, sharey=True)[0]
-    for ax, layer in zip(axes, statistics):
-        ax.hist(layer.activations.ravel(), bins=40, color="tab:blue")
-        ax.set_title(f"layer {layer.layer}\nsaturated {layer.saturated:.0%}, dead {layer.dead:.0%}", fontsize=9)
-        ax.set_xlabel("activation")
-    axes[0].set_ylabel("count")
-    fig.suptitle(title)
-    return fig
+    statistics: the list layer_statistics returns. Each panel has its own scales."""
+    return _plot_layer_histograms(
+        statistics, [layer.activations for layer in statistics],
+        panel_titles=[f"saturated {layer.saturated:.0%}, dead {layer.dead:.0%}" for layer in statistics],
+        xlabels=["activation"] * len(statistics), title=title, color=color)
 
 
-def plot_gradient_histograms(statistics, title="Weight gradients"):
+def plot_gradient_histograms(statistics, title="Weight gradients", color="tab:orange"):
     """One histogram per layer of its weight gradient dC/dW^(l), with the gradients' standard deviation in
-    the title: layers whose spread is orders of magnitude smaller learn that much more slowly."""
+    the title: layers whose spread is orders of magnitude smaller learn that much more slowly. Each panel has
+    its own scales, so that a layer with tiny gradients still shows its histogram (read the spread off the
+    titles and the x-axes)."""
     layers = [layer for layer in statistics if layer.weight_gradient is not None]
     if not layers:
         raise ValueError("these statistics carry no gradients: call layer_statistics(net, X, y) with the targets y")
+    return _plot_layer_histograms(
+        layers, [layer.weight_gradient for layer in layers],
+        panel_titles=[f"std {layer.weight_gradient.std():.1e}" for layer in layers],
+        xlabels=[rf"$\partial C/\partial W^{{({layer.layer})}}$" for layer in layers], title=title, color=color,
+        centred=True)
+
+
+def _plot_layer_histograms(layers, values, panel_titles, xlabels, title, color, centred=False):
+    """One panel per layer, left to right: a 40-bin histogram of values[i] (any shape), titled "layer l" and
+    panel_titles[i]. Every panel has its own x and count scales; the x ticks are written out in full (e.g.
+    2.5e-05), so that no offset exponent sits under the wrong panel; centred=True puts a few ticks
+    symmetrically around 0 (for gradients)."""
     fig = Figure(figsize=(2.6 * len(layers), 2.6), layout="constrained")
-    axes = fig.subplots(1, len(layers), squeeze=False, sharey=True)[0]
-    for ax, layer in zip(axes, layers):
-        ax.hist(layer.weight_gradient.ravel(), bins=40, color="tab:orange")
-        ax.set_title(f"layer {layer.layer}\nstd {layer.weight_gradient.std():.1e}", fontsize=9)
-        ax.set_xlabel("dC/dW")
+    axes = fig.subplots(1, len(layers), squeeze=False)[0]
+    for ax, layer, layer_values, panel_title, xlabel in zip(axes, layers, values, panel_titles, xlabels):
+        ax.hist(np.ravel(layer_values), bins=40, color=color)
+        ax.set_title(f"layer {layer.layer}\n{panel_title}", fontsize=9)
+        ax.set_xlabel(xlabel)
+        if centred:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.2g}"))
+        ax.tick_params(labelsize=8)
     axes[0].set_ylabel("count")
     fig.suptitle(title)
     return fig
@@ -116,22 +131,27 @@ class UpdateRatioRecorder:
         self.steps += 1
 
 
-def plot_update_ratios(recorder, title="Update-to-weight ratio per layer"):
-    """The recorded ratios over training, one line per weight matrix, on a log scale, with the 1e-3 guide."""
+def plot_update_ratios(recorder, title="Update-to-weight ratio per layer", cmap="viridis"):
+    """The recorded ratios over training, one line per weight matrix W^(1), W^(2), ..., on a log scale, with
+    the 1e-3 guide. Colours follow the layer's depth along the colormap cmap (for a single-hue map such as
+    "Blues", deeper layers are darker); the legend sits outside the axes, to the right."""
     ratios = recorder.ratios
     if ratios.size == 0:
         raise ValueError("nothing recorded yet: train with this recorder as the optimizer first")
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    n_weights = ratios.shape[1]
+    colors = colormaps[cmap](np.linspace(0.3, 1.0, n_weights))
+    fig = Figure(figsize=(7, 3.5), layout="constrained")
     ax = fig.subplots()
     steps = np.arange(len(ratios)) * recorder.every
-    for l in range(ratios.shape[1]):
-        ax.plot(steps, ratios[:, l], label=f"W^({l + 1})", linewidth=1)
-    ax.axhline(1e-3, color="gray", linestyle="--", label="1e-3 rule of thumb")
+    for l in range(n_weights):
+        ax.plot(steps, ratios[:, l], color=colors[l], label=rf"$W^{{({l + 1})}}$", linewidth=1.2)
+    ax.axhline(1e-3, color="black", linestyle="--", linewidth=1, label=r"$10^{-3}$, rule of thumb")
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("optimizer step")
-    ax.set_ylabel("||ΔW|| / ||W||")
+    ax.set_ylabel(r"$\Vert\Delta W^{(l)}\Vert \,/\, \Vert W^{(l)}\Vert$")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -198,16 +218,17 @@ def lr_range_test(net, X, y, optimizer=None, lr_min=1e-6, lr_max=10.0, steps=100
 
 
 def plot_lr_range(result, title="Learning-rate range test"):
-    """Smoothed loss against the learning rate (log scale), the raw losses faint, the suggestion marked."""
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    """Smoothed loss against the learning rate (log scale), the raw losses faint, the suggestion marked; the
+    legend sits outside the axes, to the right, where it covers no data."""
+    fig = Figure(figsize=(7.5, 3.5), layout="constrained")
     ax = fig.subplots()
     ax.plot(result.lrs, result.losses, color="tab:blue", alpha=0.25, linewidth=1, label="batch loss")
     ax.plot(result.lrs, result.smoothed, color="tab:blue", label="smoothed loss")
     ax.axvline(result.suggested_lr, color="tab:red", linestyle="--",
-               label=f"suggested: {result.suggested_lr:.1e} (a tenth of the minimum's rate)")
+               label=f"suggested: {result.suggested_lr:.1e}\n(a tenth of the minimum's rate)")
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("training loss")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

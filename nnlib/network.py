@@ -4,6 +4,8 @@ Shapes (batch first, as everywhere in nnlib): X is (m, sizes[0]); weights[l] is 
 biases[l] is (sizes[l+1],); the output is (m, sizes[-1]). The parameters are plain NumPy arrays in
 the lists `weights` and `biases`, to be read, plotted and changed by hand.
 """
+from copy import deepcopy
+
 import numpy as np
 
 from .activations import ELEMENTWISE, OUTPUT_ACTIVATIONS, check_activation_name, softmax
@@ -271,6 +273,19 @@ class Network:
         first = 2 * self.n_layers + 2 * l  # gammas and betas follow [W0, b0, ...] in parameters()
         delta, grads[first], grads[first + 1] = batchnorm_backward(delta, bn_cache)
         return delta
+
+    def normalized_values(self, X):
+        """Z_hat^(l) = (Z^(l) - mu) / sqrt(var + eps) of every hidden layer, with mu and var the batch X's own
+        statistics, as in a training step: the normalized values before gamma^(l) and beta^(l).
+
+        X: (m, sizes[0]), m >= 2  ->  a list of L-1 arrays; entry l-1 is Z_hat^(l), of shape (m, sizes[l]).
+        The pass runs on a copy of the network, so its running averages (and the dropout masks' random
+        stream) stay as they were. Needs a network built with batch_norm=True."""
+        if not self.batch_norm:
+            raise ValueError("normalized_values needs a network built with batch_norm=True: without batch "
+                             "normalization there is no Z_hat (hidden_activations gives the layers' outputs)")
+        _, caches = deepcopy(self).forward(self.check_input(X), training=True)
+        return [bn_cache[0] for *_, bn_cache in caches[:-1]]  # batchnorm_forward's cache starts with Z_hat
 
     def running_averages(self):
         """[mean0, var0, mean1, var1, ...]: the batch-norm running averages (state, not parameters: no

@@ -35,7 +35,8 @@ def _is_wrong(i, labels, predictions):
     return labels is not None and predictions is not None and labels[i] != predictions[i]
 
 
-def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None, ylims=None):
+def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors=None, ylims=None,
+                 series_in_legend=True):
     """Loss and accuracy per epoch from a History (or a dict of name -> History to compare runs).
 
     Epochs are drawn as 1..E with whole-number ticks only (a History's lists are indexed from 0, the
@@ -48,6 +49,9 @@ def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors
     (low, high) to zoom a panel on the differences that matter (e.g. {"accuracy": (0.6, 1.0)} when one
     run stuck at 10 % would squash the others at the top). Points outside the range are drawn just inside
     its edge as triangles pointing off the panel (▼ below, ▲ above), and the run's legend entry says so.
+    series_in_legend=False labels each line with its run's name alone ("with batch norm", not "with batch
+    norm validation"), for runs that draw one series per panel (e.g. trained with evaluate_train=False); the
+    y axis names the series.
     """
     runs = history if isinstance(history, dict) else {"": history}
     colors = colors or {}
@@ -61,10 +65,14 @@ def plot_history(history, title="Training", metrics=("loss", "accuracy"), colors
             series = [("loss", run.loss)] if metric == "loss" else [
                 ("train", run.train_accuracy), ("validation", run.val_accuracy), ("test", run.test_accuracy)]
             drawn = [(label, values) for label, values in series if values]
+            if not series_in_legend and len(drawn) > 1:
+                raise ValueError(f"series_in_legend=False needs one series per run and panel, but run {name!r} "
+                                 f"has {' and '.join(label for label, _ in drawn)} {metric}")
             for (label, values), style in zip(drawn, ("-", "--", ":")):
                 kinds.add(label)
                 epochs, values = np.arange(1, len(values) + 1), np.asarray(values, dtype=float)
-                text = " ".join(filter(None, (name, label))) + _off_range_note(metric, values, limits)
+                run_label = " ".join(filter(None, (name, label))) if series_in_legend else (name or label)
+                text = run_label + _off_range_note(metric, values, limits)
                 line, = ax.plot(epochs, values, marker=".", color=colors.get(name),
                                 linestyle=style if name in colors else "-", label=text)
                 if limits is not None:

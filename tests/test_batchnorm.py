@@ -330,3 +330,22 @@ def test_logits_and_hidden_activations_use_the_running_averages():
     state = net.bn_states[0]
     expected = np.tanh(net.gammas[0] * (Z - state.mean) / np.sqrt(state.var + state.eps) + net.betas[0])
     np.testing.assert_allclose(hidden[0], expected, rtol=1e-12)
+
+
+def test_normalized_values_are_each_layers_z_hat_with_the_batch_statistics_and_change_nothing():
+    net = Network([4, 6, 5, 3], activation="relu", init="he", batch_norm=True, dropout=0.5, seed=2)
+    X = np.random.default_rng(3).standard_normal((8, 4))
+    saved = [array.copy() for array in net.running_averages()]
+    rng_state = net.rng.bit_generator.state
+    values = net.normalized_values(X)
+    assert [Z_hat.shape for Z_hat in values] == [(8, 6), (8, 5)]
+    Z1 = X @ net.weights[0] + net.biases[0]
+    np.testing.assert_allclose(values[0], (Z1 - Z1.mean(axis=0)) / np.sqrt(Z1.var(axis=0) + 1e-5))
+    for Z_hat in values:                                # mean 0 and variance (almost) 1 in every unit
+        np.testing.assert_allclose(Z_hat.mean(axis=0), 0, atol=1e-12)
+        np.testing.assert_allclose(Z_hat.var(axis=0), 1, rtol=1e-3)
+    for array, original in zip(net.running_averages(), saved):
+        np.testing.assert_array_equal(array, original)
+    assert net.rng.bit_generator.state == rng_state
+    with pytest.raises(ValueError, match="needs a network built with batch_norm=True"):
+        Network([4, 6, 3]).normalized_values(X)

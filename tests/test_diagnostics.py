@@ -57,6 +57,44 @@ def test_histogram_figures_have_one_panel_per_layer_and_need_gradients():
         plot_gradient_histograms(layer_statistics(net, X))
 
 
+def test_every_histogram_panel_has_its_own_scales_so_that_tiny_gradients_still_show():
+    X, y = blobs(50)
+    net = Network([2, 6, 5, 4, 3], activation="sigmoid")
+    stats = layer_statistics(net, X, y)
+    stats[0].weight_gradient[...] *= 1e-6             # a layer whose gradients are a million times smaller
+    for fig in (plot_gradient_histograms(stats), plot_activation_histograms(stats)):
+        first, second = fig.axes[:2]
+        assert not first.get_shared_y_axes().joined(first, second)
+        assert not first.get_shared_x_axes().joined(first, second)
+    fig = plot_gradient_histograms(stats, color="tab:green")
+    tallest = [max(patch.get_height() for patch in ax.patches) for ax in fig.axes]
+    for ax, height in zip(fig.axes, tallest):          # each panel's count axis fits its own histogram
+        assert 0.5 * ax.get_ylim()[1] < height <= ax.get_ylim()[1]
+        assert ax.patches[0].get_facecolor()[:3] == pytest.approx((0.17254902, 0.62745098, 0.17254902))
+    assert [ax.get_xlabel() for ax in fig.axes] == [rf"$\partial C/\partial W^{{({l})}}$" for l in (1, 2, 3)]
+    assert fig.axes[0].get_title().endswith(f"std {stats[0].weight_gradient.std():.1e}")
+    activations = plot_activation_histograms(stats)
+    assert [ax.get_title() for ax in activations.axes] == [
+        f"layer {layer.layer}\nsaturated {layer.saturated:.0%}, dead {layer.dead:.0%}" for layer in stats]
+
+
+def test_update_ratio_plot_has_one_colour_per_layer_mathtext_labels_and_its_legend_outside():
+    X, y = blobs()
+    net = Network([2] + [4] * 11 + [3], seed=0)         # 12 weight matrices, more than a colour cycle holds
+    recorder = UpdateRatioRecorder(SGD(0.1), every=2)
+    train(net, X, y, optimizer=recorder, epochs=1, batch_size=32, progress=False)
+    fig = plot_update_ratios(recorder, cmap="Blues")
+    ax = fig.axes[0]
+    *layers, guide = ax.lines
+    assert [line.get_label() for line in layers] == [rf"$W^{{({l})}}$" for l in range(1, 13)]
+    assert len({tuple(line.get_color()) for line in layers}) == 12
+    assert guide.get_label() == r"$10^{-3}$, rule of thumb" and list(guide.get_ydata()) == [1e-3, 1e-3]
+    assert "^(" not in " ".join(line.get_label() for line in ax.lines) and "$" in ax.get_ylabel()
+    fig.canvas.draw()
+    legend, axes_box = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= axes_box.x1                     # right of the axes: it covers no data
+
+
 def test_update_ratio_of_an_sgd_step_is_lr_times_gradient_norm_over_weight_norm():
     net = Network([2, 3, 3])
     params = net.parameters()
@@ -102,7 +140,11 @@ def test_lr_range_test_leaves_the_network_as_it_was_and_grows_the_rate_geometric
     np.testing.assert_allclose(ratios, (1e3 / 1e-4) ** (1 / 59), rtol=1e-12)
     assert len(result.lrs) < 60, "a rate of 1000 must blow the loss up and stop the test early"
     assert result.lrs[0] <= result.suggested_lr * 10 <= result.lrs[-1]
-    assert isinstance(plot_lr_range(result), Figure)
+    fig = plot_lr_range(result)
+    assert isinstance(fig, Figure)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_legend().get_window_extent().x0 >= ax.get_window_extent().x1   # the legend covers no data
 
 
 def test_the_suggested_rate_trains_far_better_than_the_smallest_one():

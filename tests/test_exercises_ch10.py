@@ -1,11 +1,29 @@
 """Chapter 10 checkers: typical wrong batch-norm forward and backward passes get the hint that names their
-mistake, unusual correct ones pass, and stubs, crashes and inputs changed in place are reported."""
+mistake, unusual correct ones pass, stubs, crashes and inputs changed in place are reported, and a function
+that hands the work to nnlib or to the chapter's own graph_backward is refused."""
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 
+import nnlib
 from exercise_catalogue import MIN_RIGHT, MIN_WRONG, assert_right, assert_wrong
 from nnlib.exercises import hint
 from nnlib.exercises.ch10 import check_batchnorm_backward, check_batchnorm_forward
+from nnlib.gradcheck import numerical_gradient
+from nnlib.layers import BatchNormState, batchnorm_backward, batchnorm_forward
+
+CHAPTER = Path(__file__).resolve().parent.parent / "notebooks" / "10-batch-normalization.ipynb"
+
+
+def chapter_functions(*cell_ids):
+    """The functions the chapter's cells with these ids define, run as the notebook runs them (in __main__)."""
+    cells = {cell.get("id"): cell for cell in nbformat.read(CHAPTER, as_version=4).cells}
+    namespace = {"__name__": "__main__", "np": np}
+    for cell_id in cell_ids:
+        exec(compile(cells[cell_id].source, f"<chapter 10 cell {cell_id}>", "exec"), namespace)
+    return namespace
 
 
 # -- forward -----------------------------------------------------------------------------------------------
@@ -187,8 +205,8 @@ def backward_variant(name, **mistake):
     return student
 
 
-def graph_backward(dout, Z, gamma, eps):
-    """Correct: node by node through the computational graph."""
+def node_by_node_backward(dout, Z, gamma, eps):
+    """Correct: node by node through the computational graph, written out again (not the chapter's function)."""
     m = Z.shape[0]
     mu = np.mean(Z, axis=0)
     c = Z - mu
@@ -261,7 +279,7 @@ BACKWARD_WRONG = [
     (means_over_the_wrong_axis, "dZ sums to 0 over the batch"),
     (only_dZ, "return the three gradients as one tuple"),
 ]
-BACKWARD_RIGHT = [backward_variant("plain"), graph_backward, jacobian_backward, sums_form_backward]
+BACKWARD_RIGHT = [backward_variant("plain"), node_by_node_backward, jacobian_backward, sums_form_backward]
 
 
 @pytest.mark.parametrize("wrong, phrase", BACKWARD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -282,6 +300,77 @@ def test_backward_stub_and_crash_are_reported():
     assert "is not implemented yet" in check_batchnorm_backward(todo).message
     crashed = check_batchnorm_backward(lambda dout, Z, gamma, eps: (dout @ Z, gamma, gamma))
     assert not crashed and "your function raised ValueError" in crashed.message
+
+
+# -- answers that already exist are refused -----------------------------------------------------------------
+
+def test_the_chapters_own_solutions_pass():
+    solutions = chapter_functions("97dda6a4", "4f0a2199")
+    assert check_batchnorm_forward(solutions["my_batchnorm_forward"])
+    assert check_batchnorm_backward(solutions["my_batchnorm_backward"])
+
+
+def test_a_wrapper_of_nnlibs_forward_pass_is_refused():
+    def wraps_the_library(Z, gamma, beta, state, training):
+        out, _ = nnlib.layers.batchnorm_forward(Z, gamma, beta, state, training)
+        return out
+
+    result = check_batchnorm_forward(wraps_the_library)
+    assert not result and "your function calls nnlib.layers.batchnorm_forward, nnlib's own version" in result.message
+    assert "write the forward pass yourself" in result.hint
+    assert result.case.startswith("training, 6 examples")
+    assert "calls nnlib.layers.batchnorm_forward" in check_batchnorm_forward(through_a_network).message
+
+
+def through_a_network(Z, gamma, beta, state, training):
+    """A detour through a Network's own batch-norm step, which calls nnlib's batchnorm_forward."""
+    net = nnlib.Network([2, Z.shape[1], 2], batch_norm=True)
+    net.gammas[0], net.betas[0], net.bn_states[0] = gamma, beta, state
+    out, _ = net._normalize(0, Z, training)
+    return out
+
+
+def test_a_wrapper_of_nnlibs_backward_pass_is_refused():
+    def wraps_the_library(dout, Z, gamma, eps):
+        _, cache = batchnorm_forward(Z, gamma, np.zeros_like(gamma), BatchNormState(Z.shape[1], eps=eps), True)
+        return batchnorm_backward(dout, cache)
+
+    result = check_batchnorm_backward(wraps_the_library)
+    assert not result and "your function calls nnlib.layers.batchnorm_backward, nnlib's own version" in result.message
+    assert "write the closed form yourself" in result.hint
+
+
+def test_numerical_gradients_are_refused():
+    def differences(dout, Z, gamma, eps):
+        beta = np.zeros_like(gamma)
+
+        def S():
+            return np.sum(dout * batchnorm_forward(Z, gamma, beta, BatchNormState(len(gamma), eps=eps), True)[0])
+        return numerical_gradient(S, Z), numerical_gradient(S, gamma), numerical_gradient(S, beta)
+
+    result = check_batchnorm_backward(differences)
+    assert not result and "your function calls nnlib.gradcheck.numerical_gradient" in result.message
+
+
+def test_the_chapters_graph_backward_is_refused_however_it_is_called():
+    chapter = chapter_functions("71efd05a")
+    graph_backward = chapter["graph_backward"]
+
+    def wraps_the_graph(dout, Z, gamma, eps):
+        return graph_backward(dout, Z, gamma, eps)
+
+    for student in (graph_backward, wraps_the_graph, lambda *args: tuple(graph_backward(*args))):
+        result = check_batchnorm_backward(student)
+        assert not result, result.message
+        assert "your function calls graph_backward, the chapter's node-by-node version from section 3" in result.message
+        assert "the exercise is to write the closed form yourself" in result.hint
+    redefined = chapter_functions("71efd05a")["graph_backward"]  # the cell run again: a new function, same name
+    assert redefined.__code__ is not graph_backward.__code__
+    assert not check_batchnorm_backward(lambda *args: redefined(*args))
+
+
+def test_a_function_of_ones_own_with_another_name_is_not_mistaken_for_the_chapters():
+    assert check_batchnorm_backward(lambda *args: node_by_node_backward(*args))
 
 
 # -- hints and catalogue -----------------------------------------------------------------------------------

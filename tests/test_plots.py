@@ -92,6 +92,20 @@ def test_plot_history_zooms_on_a_range_and_marks_points_outside_it(pyplot_untouc
     np.testing.assert_array_equal(edge[0].get_xdata(), [1, 2, 3])
 
 
+def test_plot_history_can_name_the_runs_alone_and_the_series_on_the_y_axis(pyplot_untouched):
+    runs = {"without batch norm": History(loss=[2.3, 2.3], val_accuracy=[0.1, 0.1]),
+            "with batch norm": History(loss=[1.4, 0.8], val_accuracy=[0.7, 0.8])}
+    fig = plot_history(runs, colors={"without batch norm": "tab:orange", "with batch norm": "tab:blue"},
+                       series_in_legend=False)
+    loss_ax, acc_ax = fig.axes
+    for ax in (loss_ax, acc_ax):
+        assert [line.get_label() for line in ax.lines] == ["without batch norm", "with batch norm"]
+        assert [line.get_color() for line in ax.lines] == ["tab:orange", "tab:blue"]
+    assert (loss_ax.get_ylabel(), acc_ax.get_ylabel()) == ("training loss (mean over the epoch)", "validation accuracy")
+    with pytest.raises(ValueError, match="one series per run and panel.*train and validation accuracy"):
+        plot_history({"both": history()}, series_in_legend=False)
+
+
 def test_network_layout_draws_wide_layers_with_a_gap():
     layout = network_layout([2, 3, 784], max_drawn=8)
     assert [shown for _, _, shown in layout] == [2, 3, 7]

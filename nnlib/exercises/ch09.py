@@ -48,8 +48,9 @@ def library_shifts_called(student_fn, args):
 
 def calls_the_library(name, student_fn, cases, args_of=lambda case: case.args):
     """The failure report for the first case in which student_fn calls nnlib's own version of exercise `name`,
-    or None if it calls none of them."""
-    return calls_the_answer(name, student_fn, cases, LIBRARY_VERSIONS[name], LIBRARY_ADVICE[name], args_of)
+    or None if it calls none of them (harness.calls_the_answer)."""
+    reported = {code: f"{library_name}, nnlib's own version" for code, library_name in LIBRARY_VERSIONS[name].items()}
+    return calls_the_answer(name, student_fn, cases, reported, LIBRARY_ADVICE[name], args_of=args_of)
 
 
 LIBRARY_ADVICE = {

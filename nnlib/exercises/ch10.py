@@ -8,8 +8,12 @@ Z, dout, out and dZ have shape (m, n); gamma, beta, dgamma, dbeta, state.mean an
 forward checker compares out with nnlib's batchnorm_forward and then the running averages the student's
 function left in `state` (changed in place or replaced by new arrays: both are fine). The backward checker
 compares with gradients of S = sum(dout * out) computed numerically by centred differences, so any correct
-formula passes: the computational graph node by node, the closed form, a Jacobian. When a result is wrong, the
-diagnosis recomputes it the way each typical mistake does and names the one that matches.
+formula passes: the closed form, a Jacobian, the computational graph written out again. When a result is wrong,
+the diagnosis recomputes it the way each typical mistake does and names the one that matches.
+Both answers already exist: nnlib.layers has batchnorm_forward and batchnorm_backward, and section 3 of the
+chapter defines graph_backward with the backward exercise's signature. So each checker first runs the student's
+function under a profile hook (harness.library_calls) and fails it if it calls one of them (or the checker's own
+references, or nnlib's numerical gradients), however it was imported or wrapped.
 Hints in steps: hint("batchnorm_forward", 1), hint("batchnorm_backward", 1).
 """
 import copy
@@ -17,9 +21,9 @@ import copy
 import numpy as np
 
 from ..gradcheck import numerical_gradient
-from ..layers import BatchNormState, batchnorm_forward
-from .harness import (Case, attempt, changed_inputs, compare, describe, failure, mutation_report, not_implemented,
-                      passed, raised, register_hints)
+from ..layers import BatchNormState, batchnorm_backward, batchnorm_forward
+from .harness import (Case, attempt, calls_the_answer, changed_inputs, compare, describe, failure, mutation_report,
+                      not_implemented, passed, raised, register_hints)
 
 register_hints("batchnorm_forward", [
     "every unit (column of Z) is normalized over the examples of the batch: subtract a mean, divide by a "
@@ -152,7 +156,7 @@ def diagnose_batchnorm_forward(args, got, got_state, error=None):
     if error is not None:
         if isinstance(error, FloatingPointError) and (Z.var(axis=0) < state.eps).any():
             return FORWARD_MISTAKES[2][1]
-        if isinstance(error, AttributeError):
+        if isinstance(error, AttributeError) and "BatchNormState" in str(error):
             return ("state is a BatchNormState: its running averages are state.mean and state.var (arrays of "
                     "shape (n,)), its settings state.momentum and state.eps (numbers)")
         if isinstance(error, ValueError) and "broadcast" in str(error):
@@ -180,11 +184,26 @@ def _state_problem(got, expected):
     return None
 
 
+# The forward passes that already exist, which a student's function must not call (watched by code object:
+# every import, alias and wrapper counts), and what to do instead.
+FORWARD_ANSWERS = {
+    batchnorm_forward: "nnlib.layers.batchnorm_forward, nnlib's own version",
+    reference_batchnorm_forward: "nnlib.exercises.ch10.reference_batchnorm_forward, the checker's reference",
+    _forward: "nnlib.exercises.ch10._forward, the checker's reference",
+}
+FORWARD_ADVICE = ("write the forward pass yourself, in NumPy: the checker compares with nnlib's batchnorm_forward, "
+                  "so calling it (directly, through a Network or in a wrapper) proves nothing")
+
+
 def check_batchnorm_forward(student_fn):
     """Check fn(Z, gamma, beta, state, training) -> out = gamma * (Z - mu) / sqrt(var + eps) + beta on 6 cases,
     with (mu, var) the batch's (training: state's averages move towards them) or state's (evaluation: state
-    unchanged); out and the running averages left in state are both compared with nnlib's."""
+    unchanged); out and the running averages left in state are both compared with nnlib's. A function that
+    calls nnlib's batchnorm_forward fails."""
     name, cases = "batchnorm_forward", _forward_cases()
+    refused = calls_the_answer(name, student_fn, cases, FORWARD_ANSWERS, FORWARD_ADVICE)
+    if refused is not None:
+        return refused
     for case in cases:
         expected_state = copy.deepcopy(case.args[3])
         expected = reference_batchnorm_forward(*copy.deepcopy(case.args[:3]), expected_state, case.args[4])
@@ -302,15 +321,32 @@ def diagnose_batchnorm_backward(args, got, expected, error=None):
     dZ = got[0]
     if (_close(got[1], expected[1]) and _close(got[2], expected[2]) and isinstance(dZ, np.ndarray)
             and dZ.shape == Z.shape and not np.allclose(dZ.sum(axis=0), 0, atol=1e-6)):
-        return ("in training mode dZ sums to 0 over the batch in every column (shifting a whole column leaves "
-                "Z_hat unchanged); yours does not: are your batch means taken over axis=0?")
+        return ("in training mode every column of dZ sums to 0 over the batch (sum the closed form over the "
+                "examples); yours does not: are your batch means taken over axis=0?")
     return None
+
+
+# The backward passes that already exist: nnlib's, the checker's, numerical gradients (watched by code object),
+# and the chapter's own graph_backward of section 3, which has the exercise's signature (watched by name).
+BACKWARD_ANSWERS = {
+    batchnorm_backward: "nnlib.layers.batchnorm_backward, nnlib's own version",
+    numerical_gradient: "nnlib.gradcheck.numerical_gradient, the numerical gradients the checker compares with",
+    numerical_batchnorm_gradients: "nnlib.exercises.ch10.numerical_batchnorm_gradients, the checker's reference",
+    _backward: "nnlib.exercises.ch10._backward, the checker's reference",
+}
+CHAPTER_BACKWARD = {"graph_backward": "graph_backward, the chapter's node-by-node version from section 3"}
+BACKWARD_ADVICE = ("the exercise is to write the closed form yourself, in a few lines of NumPy; graph_backward and "
+                   "nnlib's batchnorm_backward already compute these gradients, so calling them proves nothing")
 
 
 def check_batchnorm_backward(student_fn):
     """Check fn(dout, Z, gamma, eps) -> (dZ, dgamma, dbeta) of training-mode batch norm on 4 cases, against
-    numerical gradients of S = sum(dout * out) (centred differences)."""
+    numerical gradients of S = sum(dout * out) (centred differences). A function that calls nnlib's
+    batchnorm_backward, numerical gradients or the chapter's graph_backward fails."""
     name, cases = "batchnorm_backward", _backward_cases()
+    refused = calls_the_answer(name, student_fn, cases, BACKWARD_ANSWERS, BACKWARD_ADVICE, CHAPTER_BACKWARD)
+    if refused is not None:
+        return refused
     for case in cases:
         expected = numerical_batchnorm_gradients(*copy.deepcopy(case.args))
         args, pristine = copy.deepcopy(case.args), copy.deepcopy(case.args)

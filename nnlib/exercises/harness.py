@@ -5,6 +5,10 @@ A checker never crashes on what the student's function does. Whatever it returns
 a list, a tuple of the wrong length, an array of the wrong shape or dtype) is described in words; an
 exception raised inside the student's code is reported as that exception, with the student's line; an
 input array the function changed in place is reported too, because the caller still needs it.
+
+A checker can also refuse a function that hands the work to an answer that already exists: nnlib's own version
+of the exercise, or a function the chapter defined before it (watched_functions, library_calls, calls_the_answer,
+and check_function's forbidden=).
 """
 import copy
 import os
@@ -121,7 +125,7 @@ def student_line(error):
     """'line N of your code: `...`' for the innermost frame of the traceback outside NumPy, nnlib and
     the standard library, i.e. the student's line that raised (or called what raised); None if none."""
     frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if not os.path.abspath(frame.filename).startswith(_LIBRARY_DIRS)
+              if not _in_libraries(frame.filename)
               and not frame.filename.endswith(".pyx")]  # NumPy's compiled modules
     if not frames:
         return None
@@ -187,40 +191,6 @@ def watched_functions(*functions):
     return watched
 
 
-def library_calls(student_fn, args, watched):
-    """The names of the functions in `watched` ({code object: name}) that student_fn(*args) called, in the order
-    of their first call (the one the student called comes before those it calls in turn); empty if none.
-
-    Runs the call under sys.setprofile, which sees every Python function call however the function was
-    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
-    if sys.getprofile() is not None:
-        return []
-    called = []
-
-    def watch(frame, event, arg):
-        if event == "call" and watched.get(frame.f_code) not in (None, *called):
-            called.append(watched[frame.f_code])
-
-    sys.setprofile(watch)
-    try:
-        attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
-    finally:
-        sys.setprofile(None)
-    return called
-
-
-def calls_the_answer(name, student_fn, cases, watched, advice=None, args_of=lambda case: case.args):
-    """The failure report for the first case in which student_fn calls one of the `watched` functions (nnlib's own
-    version of exercise `name`, or a finished one the chapter printed), or None if it calls none of them."""
-    for case in cases:
-        called = library_calls(student_fn, args_of(case), watched)
-        if called:
-            return failure(name, case, f"your function calls {called[0]}, which already does the exercise",
-                           advice or "write it yourself from the formula: calling a finished version proves "
-                                     "nothing (the checker compares with it)")
-    return None
-
-
 def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6, atol=1e-8,
                    arg_names=None, strict_floats=True, forbidden=None, forbidden_advice=None):
     """Run student_fn and reference on every case; stop at the first disagreement.
@@ -236,6 +206,7 @@ def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6,
     watched = {**forbidden} if forbidden else {}
     if not reference.__module__.startswith(__package__):  # the reference is nnlib's own finished function
         watched.update(watched_functions(reference))
+    watched = {code: f"{function_name}, which already does the exercise" for code, function_name in watched.items()}
     uses_answer = calls_the_answer(name, student_fn, cases[:1], watched, forbidden_advice)
     if uses_answer is not None:
         return uses_answer
@@ -297,6 +268,64 @@ def failure(name, case, problem, hint=None):
     if stuck and problem != "is not implemented yet":
         lines.append(stuck)
     return CheckResult(name, False, "\n".join(lines), case.description, hint)
+
+
+# -- refusing the answers that already exist -----------------------------------------------------
+
+def library_calls(student_fn, args, watched, chapter=None):
+    """The names of the forbidden functions that student_fn(*args) called, in the order of their first call
+    (the one the student called comes before those it calls in turn); empty if none.
+
+    watched: {function or code object: name}, nnlib's own versions, matched by code object, so that every way
+    of reaching them counts: `from nnlib.layers import ...`, a call through the module, an alias, a lambda or
+    a class that wraps them, a Network whose methods call them.
+    chapter: {function name: description}, functions the chapter's notebook defines before the exercise (e.g.
+    {"graph_backward": "graph_backward, section 3's node-by-node version"}), matched by the function's name
+    among functions defined outside nnlib, NumPy and the standard library: running the cell again makes a new
+    function with a new code object, and an alias (`f = graph_backward`) keeps the name.
+
+    Runs the call under sys.setprofile, which sees every Python function call however the function was
+    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
+    if sys.getprofile() is not None:
+        return []
+    by_code = {getattr(function, "__code__", function): name for function, name in watched.items()}
+    by_name = chapter or {}
+    called = []
+
+    def watch(frame, event, arg):
+        if event != "call":
+            return
+        code = frame.f_code
+        name = by_code.get(code)
+        if name is None and code.co_name in by_name and not _in_libraries(code.co_filename):
+            name = by_name[code.co_name]
+        if name is not None and name not in called:
+            called.append(name)
+
+    sys.setprofile(watch)
+    try:
+        attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
+    finally:
+        sys.setprofile(None)
+    return called
+
+
+def _in_libraries(filename):
+    return os.path.abspath(filename).startswith(_LIBRARY_DIRS)
+
+
+def calls_the_answer(name, student_fn, cases, watched, advice=None, chapter=None, args_of=lambda case: case.args):
+    """The failure report of exercise `name` for the first case in which student_fn calls one of the functions
+    in watched or chapter (see library_calls; their names are what the report says, e.g.
+    "nnlib.layers.batchnorm_forward, nnlib's own version"), or None if it calls none of them.
+    advice: the report's hint, what to write instead."""
+    for case in cases:
+        called = library_calls(student_fn, args_of(case), watched, chapter)
+        if called:
+            return failure(name, case, f"your function calls {called[0]}",
+                           advice or "write it yourself from the formula: calling a finished version proves "
+                                     "nothing (the checker compares with it)")
+    return None
 
 
 # -- comparing and describing ------------------------------------------------------------------
