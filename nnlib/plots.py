@@ -303,8 +303,9 @@ def plot_probabilities(probabilities, true_classes=None, titles=None, title="Sof
     """Bar charts of output probabilities: one panel per row of probabilities (n, k) (or a single row (k,)).
 
     Bar j is the probability of class j, on a common 0..1 scale; the true class (true_classes: (n,), optional)
-    is drawn in true_color and named in a legend, the other classes in other_color. Pass colours that no other
-    meaning in the chapter uses (e.g. not the colour of a cost)."""
+    is drawn in true_color and named in a legend beside the panels, the other classes in other_color. The true class's tick label
+    is bold in true_color and its probability is written above its bar, so it shows even when the bar is too
+    low to see. Pass colours that no other meaning in the chapter uses (e.g. not the colour of a cost)."""
     probabilities = np.atleast_2d(np.asarray(probabilities, dtype=float))
     n, k = probabilities.shape
     fig = Figure(figsize=(min(3.2 * n, 13), 2.8), layout="constrained")
@@ -316,13 +317,27 @@ def plot_probabilities(probabilities, true_classes=None, titles=None, title="Sof
         ax.set_ylim(0, 1)
         ax.set_xticks(range(k))
         ax.set_xlabel("class")
+        if true_classes is not None:
+            c = int(true_classes[i])
+            ax.get_xticklabels()[c].set(color=true_color, fontweight="bold")
+            p = row[c]
+            text = "<0.01" if p < 0.005 else f"{p:.2f}"
+            if p > 0.8:   # no room above the bar: beside its top (the other bars are below 0.2 there)
+                side = -1 if c == k - 1 else 1
+                ax.annotate(text, (c + 0.4 * side, p), xytext=(3 * side, 0), textcoords="offset points",
+                            ha="left" if side > 0 else "right", va="top", fontsize=8, color=true_color,
+                            fontweight="bold")
+            else:
+                ax.annotate(text, (c, p), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                            fontsize=8, color=true_color, fontweight="bold")
         if i == 0:
             ax.set_ylabel("probability")
             if true_classes is not None:
                 true_bar = bars[int(true_classes[0])]
                 other_bar = next((bar for j, bar in enumerate(bars) if j != true_classes[0]), None)
                 handles = [true_bar] + ([other_bar] if other_bar is not None else [])
-                ax.legend(handles, ["true class", "other classes"][:len(handles)], fontsize=7, loc="upper left")
+                fig.legend(handles, ["true class", "other classes"][:len(handles)], fontsize=8,
+                           loc="outside right upper")   # beside the panels: it never covers a bar
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
         ax.grid(alpha=0.3, axis="y")
@@ -344,7 +359,7 @@ def plot_layer_histograms(activations, title="Activations per hidden layer", bin
     rows = activations if isinstance(activations, dict) else {"": activations}
     colors = colors or {}
     n_layers = max(len(layers) for layers in rows.values())
-    fig = Figure(figsize=(1.5 * n_layers + 1, 1.6 * len(rows) + 0.6), layout="constrained")
+    fig = Figure(figsize=(1.2 * n_layers + 1, 1.5 * len(rows) + 0.6), layout="constrained")
     axes = fig.subplots(len(rows), n_layers, squeeze=False)
     for r, (name, layers) in enumerate(rows.items()):
         flat = [np.asarray(layer, dtype=float).ravel() for layer in layers]
@@ -362,16 +377,25 @@ def plot_layer_histograms(activations, title="Activations per hidden layer", bin
             ax.set_yscale("log")
             ax.set_yticks([])
             ax.set_yticks([], minor=True)
-            ax.set_xticks([low, high], [f"{low:.2g}", f"{high:.2g}"])
-            ax.tick_params(axis="x", labelsize=6)
-            ax.set_title(f"layer {l + 1}: std {values.std():.2g}", fontsize=7)
+            ax.set_xticks([low, high], [_tick_number(low), _tick_number(high)])
+            ax.tick_params(axis="x", labelsize=9)
+            ax.set_title(f"layer {l + 1}\nstd {_tick_number(values.std())}", fontsize=9)
         if name:
             axes[r, 0].set_ylabel(name, fontsize=9)
     where = "the same range across each row" if shared_range else "each panel its own range"
-    fig.supxlabel(f"activation value ({where})", fontsize=9)
-    fig.supylabel("count (log scale)", fontsize=9)
+    fig.supxlabel(f"activation value ({where})", fontsize=10)
+    fig.supylabel("count (log scale)", fontsize=10)
     fig.suptitle(title)
     return fig
+
+
+def _tick_number(value):
+    """Two significant digits, large and small ones in mathtext powers of ten: 6.4e+09 -> $6.4{\\times}10^{9}$."""
+    text = f"{value:.2g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"${mantissa}{{\times}}10^{{{int(exponent)}}}$"
 
 
 def plot_schedules(schedules, epochs, title="Learning rate per epoch"):

@@ -233,3 +233,13 @@ def test_unusual_correct_weighted_delta_passes(right):
 def test_catalogue_is_broad_enough():
     for wrong, right in [(SOFTMAX_WRONG, SOFTMAX_RIGHT), (DELTA_WRONG, DELTA_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+def test_calling_nnlibs_softmax_is_refused():
+    import nnlib.activations
+    from nnlib import softmax
+
+    for cheat in (lambda z: softmax(z), lambda z: nnlib.activations.softmax(np.asarray(z, dtype=float))):
+        result = check_softmax(cheat)
+        assert not result.passed
+        assert "calls nnlib.activations.softmax" in result.message and "write the formula yourself" in result.message

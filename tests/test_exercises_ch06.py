@@ -123,3 +123,15 @@ def test_unusual_correct_he_init_passes(right):
 
 def test_catalogue_is_broad_enough():
     assert len(HE_WRONG) >= MIN_WRONG and len(HE_RIGHT) >= MIN_RIGHT
+
+
+def test_calling_nnlibs_he_initializer_is_refused():
+    from nnlib import Network, initializers
+
+    def through_a_network(n_in, n_out, rng):
+        return Network([n_in, n_out], init="he", seed=int(rng.integers(1000))).weights[0]
+
+    for cheat in (lambda n_in, n_out, rng: initializers.he(n_in, n_out, rng), through_a_network):
+        result = check_he_init(cheat)
+        assert not result.passed
+        assert "calls nnlib.initializers.he" in result.message and "variance is 2 / n_in" in result.message

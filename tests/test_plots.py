@@ -176,18 +176,26 @@ def test_plot_probabilities_one_bar_per_class_true_class_highlighted(pyplot_unto
 
 def test_plot_probabilities_colours_are_chosen_and_the_true_class_is_named(pyplot_untouched):
     p = np.array([[0.1, 0.7, 0.2]])
-    ax = plot_probabilities(p, true_classes=[2], true_color="C2", other_color="0.6").axes[0]
+    fig = plot_probabilities(p, true_classes=[2], true_color="C2", other_color="0.6")
+    ax = fig.axes[0]
     assert ax.patches[2].get_facecolor() == pytest.approx(matplotlib.colors.to_rgba("C2"))
     assert ax.patches[0].get_facecolor() == pytest.approx(matplotlib.colors.to_rgba("0.6"))
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["true class", "other classes"]
-    assert plot_probabilities(p).axes[0].get_legend() is None
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["true class", "other classes"]
+    assert not plot_probabilities(p).legends
+
+
+def test_plot_probabilities_marks_a_true_class_too_low_to_see(pyplot_untouched):
+    ax = plot_probabilities(np.array([[0.001, 0.9, 0.099]]), true_classes=[0], true_color="C2").axes[0]
+    assert [t.get_text() for t in ax.texts] == ["<0.01"]
+    tick = ax.get_xticklabels()[0]
+    assert tick.get_fontweight() == "bold" and tick.get_color() == "C2"
 
 
 def test_plot_layer_histograms_one_panel_per_layer_and_row_per_network(pyplot_untouched):
     rng = np.random.default_rng(0)
     layers = [rng.standard_normal((50, 8)) * scale for scale in (1.0, 2.0, 4.0)]
     fig = plot_layer_histograms(layers)
-    assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("layer 3: std")
+    assert len(fig.axes) == 3 and fig.axes[2].get_title().startswith("layer 3\nstd")
     assert fig.axes[0].get_yscale() == "log"
     compared = plot_layer_histograms({"a": layers, "b": layers[:2]})
     assert len(compared.axes) == 6 and compared.axes[0].get_ylabel() == "a"
@@ -204,7 +212,8 @@ def test_plot_layer_histograms_can_share_each_rows_range(pyplot_untouched):
     assert shared.axes[0].get_xlim() == shared.axes[1].get_xlim()
     assert shared.axes[0].patches[0].get_facecolor() == pytest.approx(matplotlib.colors.to_rgba("C3"))
     labels = [t.get_text() for t in shared.axes[1].get_xticklabels()]
-    assert len(labels) == 2 and labels[1] == f"{layers[1].max():.2g}"
+    high = f"{layers[1].max():.2g}".split("e+")   # two digits, the power of ten in mathtext
+    assert len(labels) == 2 and labels[1] == rf"${high[0]}{{\times}}10^{{{int(high[1])}}}$"
 
 
 def test_plot_schedules_counts_epochs_from_one_with_whole_number_ticks(pyplot_untouched):

@@ -126,7 +126,11 @@ def check_softmax(softmax):
     """Check softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik) for z of shape (m, k), one row per example.
     Overflow counts as a failure: logits of size 1000 must work without warnings or nan."""
     return check_function("softmax", softmax, _softmax_cases(), reference_softmax, diagnose_softmax,
-                          arg_names=["z"])
+                          arg_names=["z"], forbidden_advice=SOFTMAX_ADVICE)
+
+
+SOFTMAX_ADVICE = ("nnlib's softmax (imported at the top of the chapter) is the answer the checker compares with; "
+                  "write the formula yourself with np.exp, a row maximum and a row sum")
 
 
 # ---------------------------------------------------------------------------------------------

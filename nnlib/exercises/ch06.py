@@ -10,7 +10,9 @@ draws its numbers in a different way (rng.normal, uniform with the right varianc
 """
 import numpy as np
 
-from .harness import Case, CheckResult, attempt, describe, failure, raised, register_hints
+from .. import initializers
+from .harness import (Case, CheckResult, attempt, calls_the_answer, describe, failure, raised, register_hints,
+                      watched_functions)
 
 register_hints("he_init", [
     "two separate questions: which distribution do you draw from (and from which generator), and how wide "
@@ -133,10 +135,20 @@ def _statistics_problem(W, n_in, n_out):
 
 def check_he_init(he_init):
     """Check that he_init(n_in, n_out, rng) returns W of shape (n_in, n_out) with W_ij ~ N(0, 2 / n_in):
-    same seed, same matrix; mean 0 and standard deviation sqrt(2 / n_in) within a statistical tolerance."""
+    same seed, same matrix; mean 0 and standard deviation sqrt(2 / n_in) within a statistical tolerance.
+    Calling nnlib's own initializers.he (directly or through a Network) is refused."""
+    uses_answer = calls_the_answer("he_init", he_init, CASES[:1], watched_functions(initializers.he), HE_ADVICE,
+                                   args_of=lambda case: (case.args[0], case.args[1],
+                                                         np.random.default_rng(case.args[2])))
+    if uses_answer is not None:
+        return uses_answer
     for case in CASES:
         found = _problem(he_init, *case.args)
         if found is not None:
             problem, hint = found
             return failure("he_init", case, problem, hint)
     return CheckResult("he_init", True, f"✓ he_init: all {len(CASES)} cases pass")
+
+
+HE_ADVICE = ("nnlib.initializers.he (imported at the top of the chapter) is the finished initializer; draw the "
+             "weights from rng yourself and scale them so that their variance is 2 / n_in")
