@@ -157,7 +157,7 @@ def conv2d_backward(dout, cache, need_dX=True):
     if not need_dX:
         return None, dK, db
     dcolumns = K.reshape(F, -1).T @ dout_rows                           # (C*kh*kw, m*H_out*W_out)
-    return _col2im(dcolumns, shape, kh, kw, stride, padding), dK, db
+    return col2im(dcolumns, shape, kh, kw, stride, padding), dK, db
 
 
 # -- max-pooling -----------------------------------------------------------------------------------------
