@@ -27,8 +27,10 @@ def _whole(name, value, minimum):
 
 
 class Conv2D:
-    """filters kernels of size x size over every input channel: K (F, C, size, size), b (F,).
-    He initialization, K ~ N(0, 2 / (C * size^2)), as for the dense ReLU layers of chapter 06."""
+    """A convolution: `filters` filters (F) of `size` x `size` (k), each over every channel of its input, moved
+    by `stride` over the input padded with `padding` zeros: K (F, C, size, size), b (F,). The number of input
+    channels C is no argument: build() takes it from the input. He initialization (chapter 06) for the ReLU
+    that usually follows: K ~ N(0, 2 / fan_in), fan_in = C * size^2 (the inputs of one output value); b = 0."""
 
     kind = "conv"
 

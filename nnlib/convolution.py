@@ -1,6 +1,7 @@
 """Convolution and max-pooling as forward/backward pairs, each twice: a naive loop that reads like the
 definition, to teach, and a vectorized version for speed (im2col: the windows as the columns of one
-matrix, then one matrix product; pooling as the maximum of a few strided slices).
+matrix, then one matrix product, and col2im, which adds columns back onto their windows, for the backward
+pass; pooling as the maximum of a few strided slices).
 Tests check both against numerical gradients and against each other.
 
 Shapes for images, batch first: X is (m, C, H, W) — m examples, C channels, H rows, W columns. A filter bank
@@ -103,6 +104,33 @@ def im2col(X, kh, kw, stride=1, padding=0):
     return _im2col(_pad(np.asarray(X), padding), kh, kw, stride, H_out, W_out)
 
 
+def _col2im(columns, shape, kh, kw, stride, padding):
+    """col2im on the padded input: each offset (u, v) adds its row block back onto a strided slice."""
+    m, C, H, W = shape
+    H_out, W_out = output_size(H, kh, stride, padding), output_size(W, kw, stride, padding)
+    blocks = columns.reshape(C, kh, kw, m, H_out, W_out)
+    X_pad = np.zeros((m, C, H + 2 * padding, W + 2 * padding), dtype=columns.dtype)
+    for u in range(kh):
+        for v in range(kw):
+            X_pad[:, :, u:u + stride * (H_out - 1) + 1:stride, v:v + stride * (W_out - 1) + 1:stride] += \
+                blocks[:, u, v].transpose(1, 0, 2, 3)
+    return X_pad[:, :, padding:padding + H, padding:padding + W]
+
+
+def col2im(columns, shape, kh, kw, stride=1, padding=0):
+    """The way back from im2col: every column of columns (C*kh*kw, m*H_out*W_out) is laid back onto the window
+    it came from, and an input that several windows share receives the SUM of their entries (what lands in
+    the padding is dropped). Returns an array of shape = (m, C, H, W), the shape of the X that im2col saw.
+    Not im2col's inverse but its transpose: sum(im2col(X) * D) = sum(X * col2im(D)) for every D, which is why
+    it turns dcolumns into dX in conv2d_backward; col2im(im2col(X)) is X times how many windows cover each pixel."""
+    m, C, H, W = shape
+    H_out, W_out = output_size(H, kh, stride, padding), output_size(W, kw, stride, padding)
+    if np.shape(columns) != (C * kh * kw, m * H_out * W_out):
+        raise ValueError(f"columns must have shape ({C * kh * kw}, {m * H_out * W_out}) for inputs {tuple(shape)} "
+                         f"and {kh}x{kw} windows, got {np.shape(columns)}")
+    return _col2im(np.asarray(columns), shape, kh, kw, stride, padding)
+
+
 def conv2d_forward(X, K, b, stride=1, padding=0):
     """conv2d, vectorized (im2col): the windows become the columns of one matrix, and all filters apply at
     once as one matrix product, K (F, C*kh*kw) @ columns (C*kh*kw, m*H_out*W_out).
@@ -122,21 +150,14 @@ def conv2d_backward(dout, cache, need_dX=True):
     dcolumns = K^T @ dout, and each column's entries go back, added up, to the inputs of its window (col2im);
     db[f] = sum of dout[:, f]."""
     shape, K, stride, padding, columns = cache
-    F, C, kh, kw = K.shape
-    m, _, H_out, W_out = dout.shape
+    F, _, kh, kw = K.shape
     dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)               # (F, m*H_out*W_out)
     dK = (dout_rows @ columns.T).reshape(K.shape)
     db = dout_rows.sum(axis=1)
     if not need_dX:
         return None, dK, db
-    dcolumns = (K.reshape(F, -1).T @ dout_rows).reshape(C, kh, kw, m, H_out, W_out)
-    H, W = shape[2:]
-    dX_pad = np.zeros((m, C, H + 2 * padding, W + 2 * padding), dtype=dcolumns.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            dX_pad[:, :, u:u + stride * (H_out - 1) + 1:stride, v:v + stride * (W_out - 1) + 1:stride] += \
-                dcolumns[:, u, v].transpose(1, 0, 2, 3)
-    return dX_pad[:, :, padding:padding + H, padding:padding + W], dK, db
+    dcolumns = K.reshape(F, -1).T @ dout_rows                           # (C*kh*kw, m*H_out*W_out)
+    return col2im(dcolumns, shape, kh, kw, stride, padding), dK, db
 
 
 # -- max-pooling -----------------------------------------------------------------------------------------

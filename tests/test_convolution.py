@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from nnlib.convolution import (conv2d_backward, conv2d_backward_naive, conv2d_forward, conv2d_forward_naive,
-                               im2col, maxpool_backward, maxpool_backward_naive, maxpool_forward,
-                               maxpool_forward_naive, output_size)
+from nnlib.convolution import (col2im, conv2d_backward, conv2d_backward_naive, conv2d_forward,
+                               conv2d_forward_naive, im2col, maxpool_backward, maxpool_backward_naive,
+                               maxpool_forward, maxpool_forward_naive, output_size)
 from nnlib.gradcheck import numerical_gradient, rel_error
 
 CONV = [(conv2d_forward_naive, conv2d_backward_naive), (conv2d_forward, conv2d_backward)]
@@ -23,6 +23,27 @@ def test_convolution_of_a_5x5_image_by_hand(forward):
     X_pad = np.pad(X[0, 0], 1)
     expected = [[X_pad[2 * y, 2 * x] - X_pad[2 * y + 1, 2 * x + 1] for x in range(3)] for y in range(3)]
     np.testing.assert_array_equal(out[0, 0], expected)
+
+
+@pytest.mark.parametrize("shape, kh, kw, stride, padding", [((1, 1, 3, 3), 2, 2, 1, 0), ((2, 3, 7, 6), 3, 2, 2, 1),
+                                                             ((1, 2, 9, 9), 4, 4, 3, 2)])
+def test_col2im_is_the_transpose_of_im2col_and_adds_overlapping_windows(shape, kh, kw, stride, padding):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal(shape)
+    columns = im2col(X, kh, kw, stride, padding)
+    D = rng.standard_normal(columns.shape)
+    back = col2im(D, shape, kh, kw, stride, padding)
+    assert back.shape == shape
+    assert np.isclose(np.sum(columns * D), np.sum(X * back))                 # <im2col(X), D> = <X, col2im(D)>
+    coverage = col2im(np.ones_like(columns), shape, kh, kw, stride, padding)  # windows covering each input
+    np.testing.assert_allclose(col2im(columns, shape, kh, kw, stride, padding), X * coverage)
+
+
+def test_col2im_counts_the_windows_of_a_3x3_input_by_hand():
+    coverage = col2im(np.ones((4, 4)), (1, 1, 3, 3), 2, 2)
+    np.testing.assert_array_equal(coverage[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+    with pytest.raises(ValueError, match=r"columns must have shape \(4, 4\)"):
+        col2im(np.ones((4, 5)), (1, 1, 3, 3), 2, 2)
 
 
 def test_im2col_puts_each_window_in_a_column_in_the_order_of_a_flattened_filter():
