@@ -213,7 +213,45 @@ HEADER_WRONG = [
     (returns_the_string, "return a pair"),
     (returns_bytes, "return a pair"),
 ]
-HEADER_RIGHT = [header_from_bytes, header_struct, header_frombuffer]
+def validating(parse):
+    """A correct answer: parse's reading, after the checks the exercise asks for."""
+    def checked(raw_bytes):
+        if raw_bytes[0:2] != b"\x00\x00":
+            raise ValueError(f"not an IDX file: it starts with {raw_bytes[0:2].hex()}, not 0000")
+        if raw_bytes[2] not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E):
+            raise ValueError(f"unknown type code 0x{raw_bytes[2]:02X}")
+        if len(raw_bytes) < 4 + 4 * raw_bytes[3]:
+            raise ValueError("the header is cut short")
+        return parse(raw_bytes)
+    checked.__name__ = f"validating_{parse.__name__}"
+    return checked
+
+
+def struct_error_instead(raw_bytes):  # struct.unpack raises struct.error, not a ValueError, on short bytes
+    if raw_bytes[0:2] != b"\x00\x00" or raw_bytes[2] not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E):
+        raise ValueError("bad magic number")
+    return header_struct(raw_bytes)
+
+
+def skips_the_type_code(raw_bytes):
+    if raw_bytes[0:2] != b"\x00\x00":
+        raise ValueError("not an IDX file")
+    return header_from_bytes(raw_bytes)
+
+
+def skips_the_length(raw_bytes):
+    if raw_bytes[0:2] != b"\x00\x00" or raw_bytes[2] not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E):
+        raise ValueError("bad magic number")
+    return header_from_bytes(raw_bytes)
+
+
+HEADER_WRONG += [
+    (header_from_bytes, "always zero"),
+    (skips_the_type_code, "0x07 is none of them"),
+    (skips_the_length, "4 + 4 * 3 = 16 bytes"),
+    (struct_error_instead, "struct.error is not a ValueError"),
+]
+HEADER_RIGHT = [validating(header_from_bytes), validating(header_struct), validating(header_frombuffer)]
 
 
 @pytest.mark.parametrize("wrong, phrase", HEADER_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -233,6 +271,29 @@ def test_catalogue_is_broad_enough():
 
 def test_idx_header_helper_builds_big_endian_bytes():
     assert idx_header(0x803, (2, 3)) == bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3])
+
+
+def test_calling_the_library_is_refused():
+    from nnlib.data import _parse_magic, parse_idx, read_idx, to_one_hot
+
+    for cheat in (to_one_hot, lambda labels, n_classes: to_one_hot(labels, n_classes)):
+        result = check_one_hot(cheat)
+        assert not result.passed and "calls nnlib.data.to_one_hot" in result.message
+        assert "write" in result.hint
+    def via_parse_magic(raw_bytes):  # the library's own header check, then an honest reading
+        _parse_magic(raw_bytes, "header")
+        return validating(header_from_bytes)(raw_bytes)
+
+    for cheat, name in [(lambda raw_bytes: parse_idx(raw_bytes), "parse_idx"), (via_parse_magic, "_parse_magic"),
+                        (lambda raw_bytes: read_idx(raw_bytes), "read_idx")]:
+        result = check_parse_idx_header(cheat)
+        assert not result.passed and f"calls nnlib.data.{name}" in result.message
+        assert "check the header yourself" in result.hint
+
+
+def test_a_bad_header_report_is_short():
+    message = check_parse_idx_header(header_from_bytes).message
+    assert "expected a ValueError" in message and len(message) < 600
 
 
 def test_report_shows_expected_and_got_with_dtype():

@@ -235,6 +235,22 @@ def test_catalogue_is_broad_enough():
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
 
 
+def test_calling_the_library_is_refused():
+    import nnlib
+    from nnlib.activations import sigmoid, tanh
+    from nnlib.layers import dense_forward
+
+    for cheat, name in [(sigmoid, "sigmoid"), (lambda z: nnlib.activations.sigmoid(z) * 1, "sigmoid"),
+                        (lambda z: (1 + tanh(np.asarray(z) / 2)) / 2, "tanh")]:
+        result = check_sigmoid(cheat)
+        assert not result.passed and f"calls nnlib.activations.{name}" in result.message
+        assert "np.exp" in result.hint
+    for cheat in (lambda X, W, b: dense_forward(X, W, b)[0], lambda X, W, b: nnlib.layers.dense_forward(X, W, b)[0]):
+        result = check_dense_forward(cheat)
+        assert not result.passed and "calls nnlib.layers.dense_forward" in result.message
+        assert "@ and +" in result.hint
+
+
 @pytest.mark.parametrize("value", ["0.5", b"\x00", None, (1, 2), [0.5], {"z": 1}, 0.5, True])
 def test_odd_return_values_never_crash(value):
     for check in (check_sigmoid, check_dense_forward):

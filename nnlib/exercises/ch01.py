@@ -1,7 +1,7 @@
 """Checkers for the exercises of chapter 01 (loading MNIST).
 
     check_one_hot(one_hot)                  one_hot(labels, n_classes) -> (n, n_classes) matrix of 0s and 1s
-    check_parse_idx_header(parse_header)    parse_header(raw_bytes) -> (magic, shape)
+    check_parse_idx_header(parse_header)    parse_header(raw_bytes) -> (magic, shape), ValueError for a bad header
 
 Each runs your function on several inputs (including a single label, MNIST's own uint8 labels and sizes
 other than MNIST's), compares it with nnlib's own answer and, when it disagrees, names the likely mistake.
@@ -9,8 +9,9 @@ Hints in steps: hint("one_hot", 1), hint("parse_idx_header", 1), ...
 """
 import numpy as np
 
-from ..data import to_one_hot
-from .harness import Case, check_function, register_hints
+from ..data import _parse_magic, parse_idx, read_idx, to_one_hot
+from .harness import Case, attempt, calls_the_answer, check_function, describe, failure, passed, raised, \
+    register_hints, watched_functions
 
 # ---------------------------------------------------------------------------------------------
 # one_hot
@@ -92,7 +93,9 @@ def check_one_hot(one_hot):
     """Check one_hot(labels, n_classes): labels (n,) integers in 0..n_classes-1 -> (n, n_classes)
     with a single 1 per row, in the label's column. Integer and float results are both accepted."""
     return check_function("one_hot", one_hot, _one_hot_cases(), _reference_one_hot, diagnose_one_hot,
-                          arg_names=["labels", "n_classes"])
+                          arg_names=["labels", "n_classes"], forbidden=watched_functions(to_one_hot),
+                          forbidden_advice="build the matrix yourself (np.zeros, then one 1 per row): "
+                                           "to_one_hot is the finished version this exercise asks you to write")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,6 +106,8 @@ register_hints("parse_idx_header", [
     "how many sizes follow.",
     "byte 3 (raw_bytes[3]) is the number of dimensions d; the sizes are the d 4-byte numbers that start at "
     "byte 4. IDX numbers are big-endian: the most significant byte comes first.",
+    "check before you read: raise ValueError when raw_bytes[0:2] is not two zero bytes, when raw_bytes[2] is not "
+    "one of the six type codes, or when len(raw_bytes) < 4 + 4 * d (with d = raw_bytes[3]).",
     "magic = int.from_bytes(raw_bytes[0:4], \"big\"); shape = tuple(int.from_bytes(raw_bytes[4 + 4 * i: "
     "8 + 4 * i], \"big\") for i in range(raw_bytes[3])); return magic, shape.",
 ])
@@ -123,6 +128,21 @@ def _header_cases():
         Case("a 2-D float32 file (magic 0x00000D02, 5 x 3)", (idx_header(0x00000D02, (5, 3), bytes(60)),)),
         Case("a 4-D file with a size above 65535 (magic 0x00000804, 70000 x 2 x 3 x 1)",
              (idx_header(0x00000804, (70000, 2, 3, 1), bytes(8)),)),
+    ]
+
+
+def _bad_header_cases():
+    """Headers parse_idx_header must refuse with a ValueError, and what is wrong with each."""
+    return [
+        (Case("a PNG image instead of an IDX file (first bytes 89 50 4E 47)",
+              (b"\x89PNG\r\n\x1a\n" + bytes(16),)),
+         "bytes 0 and 1 of an IDX file are always zero; check raw_bytes[0:2] == b\"\\x00\\x00\""),
+        (Case("an unknown type code 0x07 (magic 0x00000703)", (idx_header(0x00000703, (2, 2, 2), bytes(8)),)),
+         "byte 2 must be one of the type codes 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E; 0x07 is none of them"),
+        (Case("a header cut short: 3 dimensions promised, only 10 bytes given",
+              (idx_header(0x00000803, (60000, 28, 28))[:10],)),
+         "3 dimensions need a header of 4 + 4 * 3 = 16 bytes; compare len(raw_bytes) with 4 + 4 * d "
+         "before reading the sizes (slicing past the end gives short bytes silently)"),
     ]
 
 
@@ -180,8 +200,35 @@ def diagnose_header(args, got, expected, error=None):
     return None
 
 
+def _error_name(error):
+    kind = type(error)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
 def check_parse_idx_header(parse_header):
     """Check parse_header(raw_bytes) -> (magic, shape): magic is the first 4 bytes as a big-endian integer,
-    shape a tuple of byte-3-many 4-byte big-endian sizes starting at byte 4. Bytes after the header are ignored."""
-    return check_function("parse_idx_header", parse_header, _header_cases(), _reference_header, diagnose_header,
-                          arg_names=["raw_bytes"])
+    shape a tuple of byte-3-many 4-byte big-endian sizes starting at byte 4. Bytes after the header are ignored.
+    A header whose first two bytes are not zero, whose type code (byte 2) is unknown or that is shorter than
+    4 + 4 * d bytes must raise ValueError."""
+    name, bad = "parse_idx_header", _bad_header_cases()
+    advice = ("check the header yourself (bytes 0-1, byte 2, the length): nnlib's parse_idx and read_idx are the "
+              "finished versions this exercise asks you to write")
+    watched = watched_functions(parse_idx, read_idx, _parse_magic)
+    report = calls_the_answer(name, parse_header, [case for case, _ in bad], watched, advice)
+    if report is not None:
+        return report
+    good = check_function(name, parse_header, _header_cases(), _reference_header, diagnose_header,
+                          arg_names=["raw_bytes"], forbidden=watched, forbidden_advice=advice)
+    if not good:
+        return good
+    for case, what in bad:
+        outcome = attempt(parse_header, case.args)
+        if isinstance(outcome.error, ValueError):
+            continue
+        if outcome.error is not None:
+            return failure(name, case, f"{raised(outcome)}; expected a ValueError",
+                           f"{_error_name(outcome.error)} is not a ValueError: {what}, and raise "
+                           f"ValueError(\"...\") yourself")
+        return failure(name, case, f"returned {describe(outcome.value)} for a bad header; expected a ValueError",
+                       f"{what}, then raise ValueError(\"...\") with a message that says what is wrong")
+    return passed(name, len(_header_cases()) + len(bad), f" ({len(bad)} of them bad headers, refused)")

@@ -10,8 +10,9 @@ when it disagrees, names the likely mistake. Hints in steps: hint("sigmoid", 1),
 import numpy as np
 
 from ..activations import sigmoid as reference_sigmoid
+from ..activations import tanh as library_tanh
 from ..layers import dense_forward as reference_dense_forward
-from .harness import Case, check_function, register_hints, student_line
+from .harness import Case, check_function, register_hints, student_line, watched_functions
 
 # ---------------------------------------------------------------------------------------------
 # sigmoid
@@ -89,7 +90,9 @@ def check_sigmoid(sigmoid):
     """Check sigmoid(z) = 1 / (1 + e^-z) element-wise for arrays of any shape and for single numbers.
     An overflow warning counts as a failure: large |z| must give 0 or 1 quietly."""
     return check_function("sigmoid", sigmoid, _sigmoid_cases(), reference_sigmoid, diagnose_sigmoid,
-                          arg_names=["z"])
+                          arg_names=["z"], forbidden=watched_functions(reference_sigmoid, library_tanh),
+                          forbidden_advice="write it with np.exp, exponentiating only numbers <= 0: nnlib's "
+                                           "sigmoid (and its tanh trick) is the finished version")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,4 +176,6 @@ def check_dense_forward(dense_forward):
     """Check dense_forward(X, W, b) -> Z = X @ W + b with X (m, n_in), W (n_in, n_out), b (n_out,), Z (m, n_out).
     Unlike nnlib.layers.dense_forward it returns Z alone, without a cache."""
     return check_function("dense_forward", dense_forward, _dense_cases(), _reference_dense, diagnose_dense,
-                          arg_names=["X", "W", "b"])
+                          arg_names=["X", "W", "b"], forbidden=watched_functions(reference_dense_forward),
+                          forbidden_advice="write the formula yourself with @ and +: nnlib.layers.dense_forward is "
+                                           "the finished version (and returns a cache as well)")
