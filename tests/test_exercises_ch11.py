@@ -315,3 +315,22 @@ def test_hints_go_from_a_nudge_to_the_formula(name):
 def test_catalogue_is_broad_enough():
     for wrong, right in [(SIZE_WRONG, SIZE_RIGHT), (CONV_WRONG, CONV_RIGHT), (POOL_WRONG, POOL_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+def test_calling_nnlibs_own_convolution_functions_is_refused():
+    import nnlib.convolution as conv
+    from nnlib.exercises.ch11 import check_conv2d, check_maxpool_backward, check_output_size
+
+    result = check_output_size(lambda n, k, stride, padding: conv.output_size(n, k, stride, padding))
+    assert not result.passed and "calls nnlib.convolution.output_size" in result.message
+    result = check_conv2d(lambda X, K, b, stride, padding: conv.conv2d_forward(X, K, b, stride, padding)[0])
+    assert not result.passed and "calls nnlib.convolution.conv2d_forward" in result.message
+    result = check_conv2d(lambda X, K, b, stride, padding: conv.conv2d_forward_naive(X, K, b, stride, padding)[0])
+    assert not result.passed and "calls nnlib.convolution.conv2d_forward_naive" in result.message
+
+    def via_nnlib(dout, X, size, stride):
+        _, cache = conv.maxpool_forward_naive(X, size, stride)
+        return conv.maxpool_backward_naive(dout, cache)
+
+    result = check_maxpool_backward(via_nnlib)
+    assert not result.passed and "calls nnlib.convolution.maxpool_backward_naive" in result.message

@@ -11,8 +11,14 @@ hint("conv2d", 1), hint("maxpool_backward", 1).
 """
 import numpy as np
 
+from .. import convolution
 from ..convolution import conv2d_forward, maxpool_backward_naive
-from .harness import Case, attempt, check_function, register_hints
+from .harness import Case, attempt, check_function, register_hints, watched_functions
+
+# nnlib's finished versions, which the student's functions must not call (the checkers compare with them)
+CONV2D_ANSWERS = watched_functions(convolution.conv2d_forward, convolution.conv2d_forward_naive, convolution.im2col)
+MAXPOOL_ANSWERS = watched_functions(convolution.maxpool_backward, convolution.maxpool_backward_naive)
+OUTPUT_SIZE_ANSWERS = watched_functions(convolution.output_size)
 
 register_hints("output_size", [
     "count the positions where the whole window fits inside the padded input, moving it by `stride` each time.",
@@ -122,7 +128,10 @@ def check_output_size(student_fn):
         answers = {case.args: attempt(student_fn, case.args).value for case in cases}
         return diagnose_output_size(args, got, expected, error, answers)
 
-    return check_function("output_size", student_fn, cases, reference_output_size, diagnose)
+    return check_function("output_size", student_fn, cases, reference_output_size, diagnose,
+                          forbidden=OUTPUT_SIZE_ANSWERS,
+                          forbidden_advice="work the count out yourself: how many window positions fit, for "
+                                           "each stride and padding, is the exercise")
 
 
 # -- conv2d by loops ------------------------------------------------------------------------------------
@@ -241,7 +250,9 @@ def check_conv2d(student_fn):
     """Check conv2d(X, K, b, stride, padding) -> out (m, F, H_out, W_out) on 10 cases."""
     # float32 sums of a few dozen products are exact to about 1e-6: such a float32 answer is right too
     return check_function("conv2d", student_fn, conv2d_cases(), reference_conv2d, diagnose_conv2d,
-                          rtol=1e-5, atol=1e-5, arg_names=["X", "K", "b"])
+                          rtol=1e-5, atol=1e-5, arg_names=["X", "K", "b"], forbidden=CONV2D_ANSWERS,
+                          forbidden_advice="write the loops yourself: pad X, then for every output position "
+                                           "take the window, multiply by each filter and add the bias")
 
 
 # -- the backward pass of max-pooling -------------------------------------------------------------------
@@ -384,4 +395,6 @@ def diagnose_maxpool_backward(args, got, expected, error=None):
 def check_maxpool_backward(student_fn):
     """Check maxpool_backward(dout, X, size, stride) -> dX (shape of X) on 9 cases."""
     return check_function("maxpool_backward", student_fn, maxpool_backward_cases(), reference_maxpool_backward,
-                          diagnose_maxpool_backward, arg_names=["dout", "X"])
+                          diagnose_maxpool_backward, arg_names=["dout", "X"], forbidden=MAXPOOL_ANSWERS,
+                          forbidden_advice="write the loops yourself: send each dout entry to the position of "
+                                           "its window's largest X")
