@@ -91,13 +91,14 @@ def input_gradient(net, X, delta_out):
     also returns dX = delta^1 W^1^T, the gradient that training never needs but saliency maps are made of
     (the weight-decay term, which does not depend on X, does not touch it).
     """
-    X = net.check_input(X)
+    X = net.check_input(X)   # X as a 2-D array of the network's dtype, checked to have sizes[0] columns
     delta = np.asarray(delta_out, dtype=net.dtype)
     if delta.shape != (len(X), net.sizes[-1]):
         raise ValueError(f"delta_out must have shape ({len(X)}, {net.sizes[-1]}) (one row per example, one "
                          f"column per output unit), got {delta.shape}")
     _, caches = net.forward(X)
-    return net.backward(delta, caches, input_gradient=True)[1]
+    _, dX = net.backward(delta, caches, input_gradient=True)   # (the weight gradients, dS/dX): only dX is needed
+    return dX
 
 
 def saliency(net, X, classes):

@@ -5,9 +5,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, MaxNLocator
 
 
-def show_digits(images, labels=None, predictions=None, ncols=10, size=1.0):
+def show_digits(images, labels=None, predictions=None, ncols=10, size=1.0, row_labels=None):
     """Grid of digits. images: (n, 784) or (n, 28, 28); labels / predictions: (n,) shown as titles,
-    wrong predictions in red."""
+    wrong predictions in red; row_labels: optional text to the left of each row, e.g. "unit 8"."""
     images = np.asarray(images).reshape(len(images), 28, 28)
     nrows = max(1, -(-len(images) // ncols))
     fig = Figure(figsize=(ncols * size, nrows * size * 1.15), layout="constrained")
@@ -19,6 +19,8 @@ def show_digits(images, labels=None, predictions=None, ncols=10, size=1.0):
         ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=images.max() or 1)
         ax.set_title(_digit_title(i, labels, predictions), fontsize=9,
                      color="red" if _is_wrong(i, labels, predictions) else "black")
+    for row, text in enumerate(row_labels or []):
+        axes[row, 0].text(-0.15, 0.5, text, transform=axes[row, 0].transAxes, ha="right", va="center", fontsize=9)
     return fig
 
 
@@ -398,17 +400,23 @@ def _tick_number(value):
     return rf"${mantissa}{{\times}}10^{{{int(exponent)}}}$"
 
 
-def plot_schedules(schedules, epochs, title="Learning rate per epoch"):
+def plot_schedules(schedules, epochs, title="Learning rate per epoch", ylabel="learning rate", color=None):
     """The learning rate of each schedule (dict name -> function epoch -> lr, epoch counted from 0 as in
-    nnlib.train) for epochs 1..epochs, as readers count them."""
+    nnlib.train) for epochs 1..epochs, as readers count them.
+
+    color: one colour for every schedule (a chapter's colours may already stand for optimizers); the schedules
+    are then told apart by line style and marker. Without it, each schedule gets its own colour."""
     fig = Figure(figsize=(6, 3.3), layout="constrained")
     ax = fig.subplots()
     shown = np.arange(1, epochs + 1)
-    for name, schedule in schedules.items():
-        ax.plot(shown, [schedule(epoch - 1) for epoch in shown], marker="o", label=name)
+    looks = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D")]
+    for i, (name, schedule) in enumerate(schedules.items()):
+        linestyle, marker = looks[i % len(looks)] if color is not None else ("-", "o")
+        ax.plot(shown, [schedule(epoch - 1) for epoch in shown], color=color, linestyle=linestyle, marker=marker,
+                label=name)
     _integer_ticks(ax.xaxis)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("learning rate")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -198,6 +198,54 @@ def test_unusual_correct_momentum_passes(right):
     assert_right(check_momentum_step, right)
 
 
+def adam_by_wrapping(optimizer_class):
+    """A student's adam_step that hands the work to an optimizer object with the state set from the arguments."""
+    def wrapped(param, grad, s, r, t, lr, beta1, beta2, eps):
+        optimizer = optimizer_class(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+        optimizer.t, optimizer.s, optimizer.r = t - 1, [s.copy()], [r.copy()]
+        params = [np.array(param, dtype=float)]
+        optimizer.step(params, [grad])
+        return params[0], optimizer.s[0], optimizer.r[0]
+    return wrapped
+
+
+def test_wrapping_nnlib_adam_is_refused():
+    from nnlib.optimizers import Adam
+    assert adam_by_wrapping(Adam)(np.ones(2), np.ones(2), np.zeros(2), np.zeros(2), 1, 0.1, 0.9, 0.999, 1e-8)[0] \
+        == pytest.approx([0.9, 0.9])   # the wrapper really does compute Adam's step
+    result = check_adam_step(adam_by_wrapping(Adam))
+    assert not result.passed and "calls nnlib.optimizers.Adam" in result.message and "section 4" in result.message
+
+
+def test_a_notebook_subclass_of_adam_is_refused_too():
+    from nnlib.optimizers import Adam
+
+    class FusedAdam(Adam):  # like the chapter's appendix: its own step (no call of Adam.step), Adam's __init__
+        def step(self, params, grads):
+            self.t += 1
+            for p, g, s, r in zip(params, grads, self.s, self.r):
+                s *= self.beta1
+                s += (1 - self.beta1) * g
+                r *= self.beta2
+                r += (1 - self.beta2) * g * g
+                p -= self.lr * s / (1 - self.beta1 ** self.t) / (np.sqrt(r / (1 - self.beta2 ** self.t)) + self.eps)
+    result = check_adam_step(adam_by_wrapping(FusedAdam))
+    assert not result.passed and "nnlib.optimizers.Adam" in result.message
+
+
+def test_wrapping_nnlib_momentum_is_refused():
+    from nnlib.optimizers import Momentum
+
+    def wrapped(param, grad, velocity, lr, beta):
+        optimizer = Momentum(lr=lr, beta=beta)
+        optimizer.velocity = [velocity.copy()]
+        params = [np.array(param, dtype=float)]
+        optimizer.step(params, [grad])
+        return params[0], optimizer.velocity[0]
+    result = check_momentum_step(wrapped)
+    assert not result.passed and "calls nnlib.optimizers.Momentum" in result.message
+
+
 def test_catalogue_is_broad_enough():
     for wrong, right in [(ADAM_WRONG, ADAM_RIGHT), (MOMENTUM_WRONG, MOMENTUM_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT

@@ -197,3 +197,28 @@ def test_unusual_correct_pca_passes(right):
 def test_catalogue_is_broad_enough():
     for wrong, right in [(FGSM_WRONG, FGSM_RIGHT), (PCA_WRONG, PCA_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+# -- calling nnlib's own version is refused --------------------------------------------------------
+
+def test_calling_nnlib_fgsm_is_refused():
+    from nnlib.analysis import fgsm
+    import nnlib.analysis
+
+    for cheat in (fgsm, lambda X, grad, eps: nnlib.analysis.fgsm(X, grad, eps)):
+        result = check_fgsm(cheat)
+        assert not result.passed and "calls nnlib.analysis.fgsm" in result.message
+
+
+def test_calling_nnlib_pca_is_refused():
+    from nnlib.analysis import pca
+
+    result = check_pca(lambda X, k: pca(X, k).scores)
+    assert not result.passed and "calls nnlib.analysis.pca" in result.message and "np.linalg.svd" in result.message
+
+
+def test_an_honest_pca_still_passes_although_the_checker_calls_pca_itself():
+    def honest(X, k):
+        Xc = X - X.mean(axis=0)
+        return Xc @ np.linalg.svd(Xc, full_matrices=False)[2][:k].T
+    assert check_pca(honest).passed

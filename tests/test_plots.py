@@ -226,6 +226,19 @@ def test_plot_schedules_counts_epochs_from_one_with_whole_number_ticks(pyplot_un
     assert all(float(t).is_integer() for t in ax.get_xticks())
 
 
+def test_plot_schedules_in_one_colour_tells_schedules_apart_by_line_style(pyplot_untouched):
+    fig = plot_schedules({"a": constant(1.0), "b": cosine_decay(1.0, 4), "c": constant(0.5)}, epochs=4,
+                         ylabel=r"$\eta / \eta_0$", color="k")
+    ax = fig.axes[0]
+    assert len({line.get_color() for line in ax.lines}) == 1 and ax.get_ylabel() == r"$\eta / \eta_0$"
+    assert len({line.get_linestyle() for line in ax.lines}) == 3 and len({line.get_marker() for line in ax.lines}) == 3
+
+
+def test_show_digits_labels_its_rows(pyplot_untouched):
+    fig = show_digits(np.zeros((4, 784)), ncols=2, row_labels=["unit 3", "unit 7"])
+    assert [text.get_text() for ax in fig.axes for text in ax.texts] == ["unit 3", "unit 7"]
+
+
 def test_show_saliency_overlays_an_outline_and_checks_counts(pyplot_untouched):
     rng = np.random.default_rng(0)
     images, maps = rng.random((3, 784)), rng.standard_normal((3, 784))

@@ -6,11 +6,13 @@
 Both return new arrays and leave their inputs unchanged (the checker notices an input changed in place).
 All arrays share one shape (any shape); the checkers try several, with hand-checkable and edge cases and an
 integer parameter array. When a result is wrong, the diagnosis recomputes the step the way the typical
-mistakes do and names the mistake whose result matches. Hints: hint("adam_step", 1), hint("momentum_step", 1).
+mistakes do and names the mistake whose result matches. A function that calls nnlib.Adam or nnlib.Momentum (or a
+class built on them, like the chapter's FusedAdam) is refused: the exercise is to write the step. Hints: hint("adam_step", 1), hint("momentum_step", 1).
 """
 import numpy as np
 
-from .harness import Case, check_function, register_hints
+from ..optimizers import Adam, Momentum
+from .harness import Case, check_function, register_hints, watched_functions
 
 register_hints("adam_step", [
     "Adam keeps two running averages, of the gradients and of their squares; both start at 0, so early on "
@@ -175,7 +177,10 @@ def check_adam_step(adam_step):
 
     The hyperparameters are always passed positionally, so your defaults (if any) do not matter."""
     return check_function("adam_step", adam_step, _adam_cases(), reference_adam_step, diagnose_adam_step,
-                          arg_names=["param", "grad", "s", "r"])
+                          arg_names=["param", "grad", "s", "r"], forbidden=watched_functions(Adam),
+                          forbidden_advice="write the step yourself from the formula of section 4, with NumPy on the "
+                                           "arrays you are given: nnlib.Adam (or a class built on it) is the finished "
+                                           "version, so wrapping it proves nothing")
 
 
 # -- Momentum --------------------------------------------------------------------------------
@@ -248,4 +253,7 @@ def _momentum_cases():
 def check_momentum_step(momentum_step):
     """Check momentum_step(param, grad, velocity, lr, beta) -> (param, velocity) on 6 cases."""
     return check_function("momentum_step", momentum_step, _momentum_cases(), reference_momentum_step,
-                          diagnose_momentum_step, arg_names=["param", "grad", "velocity"])
+                          diagnose_momentum_step, arg_names=["param", "grad", "velocity"],
+                          forbidden=watched_functions(Momentum),
+                          forbidden_advice="write the two lines yourself, with NumPy on the arrays you are given: "
+                                           "nnlib.Momentum is the finished version, so wrapping it proves nothing")

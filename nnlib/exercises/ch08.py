@@ -5,12 +5,13 @@
 
 Each runs your function on several inputs (a zero gradient, huge gradients, data far from the origin,
 integer data, more features than rows), compares it with nnlib's own answer and names the likely mistake.
+A function that calls nnlib's own fgsm or pca is refused: the exercise is to write it.
 Hints in steps: hint("fgsm", 1), hint("pca", 1).
 """
 import numpy as np
 
 from ..analysis import fgsm, pca
-from .harness import Case, check_function, register_hints
+from .harness import Case, calls_the_answer, check_function, register_hints, watched_functions
 
 
 def _close(a, b):
@@ -174,6 +175,13 @@ def diagnose_pca(args, got, expected, error=None):
 
 
 def check_pca(student_fn):
-    """Check pca(X, k) -> the (m, k) scores of X on its first k principal components (any sign per column)."""
+    """Check pca(X, k) -> the (m, k) scores of X on its first k principal components (any sign per column).
+    A function that calls nnlib's pca is refused (checked on the student's own function, before the sign
+    alignment, which calls pca itself)."""
+    uses_answer = calls_the_answer("pca", student_fn, pca_cases()[:1], watched_functions(pca),
+                                   "write it yourself with np.linalg.svd: nnlib.analysis.pca is the finished "
+                                   "version the checker compares with, so calling it proves nothing")
+    if uses_answer is not None:
+        return uses_answer
     return check_function("pca", _aligned(student_fn), pca_cases(), _reference_scores, diagnose_pca,
                           rtol=1e-6, atol=1e-6, arg_names=["X", "k"])
