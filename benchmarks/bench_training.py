@@ -13,8 +13,9 @@ PyTorch on the CPU (when torch is importable; it is never required).
 
 BLAS threads are pinned with threadpoolctl. An epoch of nnlib is timed as train() times it
 (History.epoch_time: the pass over the 60,000 images, without the input checks done once per train() call or
-the evaluation after each epoch); the references beside it are timed the same way, one pass each. We quote
-medians over several epochs.
+the evaluation after each epoch); the references beside it are timed the same way, one pass each. The
+measurements alternate, one epoch of each in turn, so that each round's timings share the machine's load of
+the moment; each ratio is the median over the rounds of that round's ratio, and seconds are medians too.
 """
 import argparse
 import json
@@ -32,11 +33,11 @@ from nnlib.activations import sigmoid, sigmoid_prime
 from nnlib.data import to_one_hot
 
 
-def timed_epochs(net, X, y, optimizer, batch_size, epochs, threads):
+def timed_epochs(net, X, y, optimizer, batch_size, epochs, threads, seed=0):
     """One train() call of `epochs` epochs with BLAS pinned to `threads`: seconds per epoch (History.epoch_time)."""
     with threadpool_limits(threads, user_api="blas"):
-        history = train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, progress=False,
-                        evaluate_train=False)
+        history = train(net, X, y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, seed=seed,
+                        progress=False, evaluate_train=False)
     return history.epoch_time
 
 
@@ -118,41 +119,56 @@ def row(*cells):
     print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
-def torch_adam_epochs(X, y, sizes, batch_size, epochs, threads, initial=None, seed=0):
-    """The same network, loss and Adam in PyTorch on the CPU, timed per epoch like nnlib: seconds per epoch,
-    or None when torch is not importable (it is an optional comparison, never a dependency).
+class TorchAdam:
+    """The same network, loss and Adam in PyTorch on the CPU, trained one epoch per call of epoch() and timed
+    like nnlib. initial: nnlib parameters [W1, b1, W2, b2, ...] to start from (default: PyTorch's own
+    initialization); the batches follow np.random.default_rng(seed) exactly as nnlib's train() does, so with
+    the same start both take the same steps (tests/test_benchmarks.py checks it)."""
 
-    initial: nnlib parameters [W1, b1, W2, b2, ...] to start from (default: PyTorch's own initialization);
-    the batches follow np.random.default_rng(seed) exactly as nnlib's train() does, so with the same start
-    both take the same steps (tests/test_benchmarks.py checks it). Returns (seconds per epoch, model)."""
-    try:
+    def __init__(self, X, y, sizes, batch_size, threads, initial=None, seed=0):
         import torch
-    except ImportError:
-        return None, None
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    linears = [torch.nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-    if initial is not None:
-        with torch.no_grad():
-            for layer, W, b in zip(linears, initial[::2], initial[1::2]):
-                layer.weight.copy_(torch.from_numpy(W.T))      # PyTorch stores W as (n_out, n_in)
-                layer.bias.copy_(torch.from_numpy(b))
-    layers = [part for linear in linears for part in (linear, torch.nn.ReLU())][:-1]  # logits out
-    model = torch.nn.Sequential(*layers)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_function = torch.nn.CrossEntropyLoss()          # softmax + cross-entropy, mean over the batch
-    X, y = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
-    rng, seconds = np.random.default_rng(seed), []
-    for _ in range(epochs):
+        self.torch, self.threads, self.batch_size = torch, threads, batch_size
+        torch.manual_seed(0)
+        linears = [torch.nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        if initial is not None:
+            with torch.no_grad():
+                for layer, W, b in zip(linears, initial[::2], initial[1::2]):
+                    layer.weight.copy_(torch.from_numpy(W.T))      # PyTorch stores W as (n_out, n_in)
+                    layer.bias.copy_(torch.from_numpy(b))
+        layers = [part for linear in linears for part in (linear, torch.nn.ReLU())][:-1]  # logits out
+        self.model = torch.nn.Sequential(*layers)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.loss_function = torch.nn.CrossEntropyLoss()          # softmax + cross-entropy, mean over the batch
+        self.X, self.y = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+        self.rng = np.random.default_rng(seed)
+
+    def epoch(self):
+        """Train one epoch; its wall seconds."""
+        self.torch.set_num_threads(self.threads)
         started = time.perf_counter()
-        order = torch.from_numpy(rng.permutation(len(X)))
-        for start in range(0, len(X), batch_size):
-            index = order[start:start + batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss_function(model(X[index]), y[index]).backward()
-            optimizer.step()
-        seconds.append(time.perf_counter() - started)
-    return seconds, model
+        order = self.torch.from_numpy(self.rng.permutation(len(self.X)))
+        for start in range(0, len(self.X), self.batch_size):
+            index = order[start:start + self.batch_size]
+            self.optimizer.zero_grad(set_to_none=True)
+            self.loss_function(self.model(self.X[index]), self.y[index]).backward()
+            self.optimizer.step()
+        return time.perf_counter() - started
+
+
+def torch_importable():
+    try:
+        import torch  # noqa: F401  (an optional comparison, never a dependency)
+    except ImportError:
+        return False
+    return True
+
+
+def torch_adam_epochs(X, y, sizes, batch_size, epochs, threads, initial=None, seed=0):
+    """`epochs` epochs of TorchAdam: (seconds per epoch, model), or (None, None) when torch is not importable."""
+    if not torch_importable():
+        return None, None
+    trainer = TorchAdam(X, y, sizes, batch_size, threads, initial, seed)
+    return [trainer.epoch() for _ in range(epochs)], trainer.model
 
 
 def torch_version():
@@ -172,37 +188,43 @@ def blas_kernel():
     return "unknown"
 
 
-def measure_adam(data, full, epochs=10):
-    """784-128-64-10 ReLU, softmax + cross-entropy, He init, Adam 1e-3, batch 128, float32: seconds per epoch
-    (medians) of nnlib, the matmuls alone, Adam's updates alone, the clean reference and PyTorch, 1 BLAS thread.
-    full: also 2 threads and the test accuracy after `epochs` epochs (once per run is enough)."""
+def measure_adam(data, full, rounds=10):
+    """784-128-64-10 ReLU, softmax + cross-entropy, He init, Adam 1e-3, batch 128, float32, 1 BLAS thread.
+
+    The load on a shared machine changes within seconds, so the measurements alternate: each of `rounds`
+    rounds times one nnlib epoch, one epoch of the clean reference, one of PyTorch (when importable) and the
+    matmuls of one epoch, in turn. Each ratio is the median over the rounds of that round's ratio; seconds
+    are medians too. full: also 2 threads and the test accuracy after the rounds' epochs."""
     sizes, batch = [784, 128, 64, 10], 128
     X, y = data.X_train, data.y_train
-
-    def fresh():
-        return Network(sizes, activation="relu", init="he", dtype=np.float32), Adam(1e-3)
-
-    net, adam = fresh()
-    nnlib1 = timed_epochs(net, X, y, adam, batch, epochs if full else 5, threads=1)
-    params = [p.copy() for p in fresh()[0].parameters()]
+    net, adam = Network(sizes, activation="relu", init="he", dtype=np.float32), Adam(1e-3)
+    params = [p.copy() for p in net.parameters()]
     moments, Y, rng, steps = [(np.zeros_like(p), np.zeros_like(p)) for p in params], to_one_hot(y, 10, np.float32), \
         np.random.default_rng(0), [0]
 
     def reference():
         steps[0] = reference_adam_epoch(params, moments, steps[0], X, Y, batch, rng)
 
-    torch_seconds, _ = torch_adam_epochs(X, y, sizes, batch, 3, threads=1)
+    pytorch = TorchAdam(X, y, sizes, batch, threads=1) if torch_importable() else None
+    times = {"nnlib": [], "reference": [], "torch": [], "matmuls": []}
+    for round_ in range(rounds):
+        times["nnlib"] += timed_epochs(net, X, y, adam, batch, 1, threads=1, seed=round_)
+        times["reference"] += timed_calls(reference, 1, threads=1)
+        if pytorch:
+            times["torch"].append(pytorch.epoch())
+        times["matmuls"].append(matmul_epoch(sizes, len(X), batch, np.float32, 1, repeats=1))
+    nnlib = times["nnlib"]
     result = {
-        "nnlib": statistics.median(nnlib1), "nnlib_epochs": nnlib1,
-        "reference": statistics.median(timed_calls(reference, 3, threads=1)),
-        "matmuls": matmul_epoch(sizes, len(X), batch, np.float32, 1),
+        "nnlib": statistics.median(nnlib), "nnlib_epochs": nnlib,
+        **{name: statistics.median(times[name]) if times[name] else None for name in ("reference", "torch", "matmuls")},
+        **{f"nnlib/{name}": statistics.median(a / b for a, b in zip(nnlib, times[name])) if times[name] else None
+           for name in ("reference", "torch", "matmuls")},
         "updates": adam_updates_epoch(sizes, len(X), batch, np.float32, threads=1),
-        "torch": statistics.median(torch_seconds) if torch_seconds else None,
     }
     if full:
         result["accuracy"] = float(np.mean(net.predict(data.X_test) == data.y_test))
-        net2, adam2 = fresh()
-        result["nnlib_2threads"] = statistics.median(timed_epochs(net2, X, y, adam2, batch, 3, threads=2))
+        net2 = Network(sizes, activation="relu", init="he", dtype=np.float32)
+        result["nnlib_2threads"] = statistics.median(timed_epochs(net2, X, y, Adam(1e-3), batch, 3, threads=2))
         result["matmuls_2threads"] = matmul_epoch(sizes, len(X), batch, np.float32, 2)
     return result
 
@@ -352,6 +374,10 @@ def ratio(a, b):
     return "n/a" if a is None or b is None else f"{a / b:.2f}"
 
 
+def ratio_of(value):
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def print_adam(results):
     print("\n### 784-128-64-10 ReLU/softmax, He, Adam 1e-3, batch 128, float32, 60,000 images, 1 BLAS thread\n")
     row("BLAS set-up", "kernel", "nnlib epoch", "matmuls alone", "clean NumPy", "PyTorch CPU",
@@ -360,15 +386,15 @@ def print_adam(results):
     for name, result in results:
         a = result["adam"]
         row(name, result["kernel"], seconds(a["nnlib"]), seconds(a["matmuls"]), seconds(a["reference"]),
-            seconds(a["torch"]), ratio(a["nnlib"], a["matmuls"]), ratio(a["nnlib"], a["reference"]),
-            ratio(a["nnlib"], a["torch"]))
+            seconds(a["torch"]), *(ratio_of(a[f"nnlib/{name}"]) for name in ("matmuls", "reference", "torch")))
     first = results[0][1]["adam"]
     print(f"\nPyTorch: {torch_version() or 'not installed, so no PyTorch ratio (pip install torch to add it)'}. "
           f"Adam's updates alone take {first['updates'] / first['matmuls']:.2f}x the matmuls "
           f"({seconds(first['updates'])}). With 2 BLAS threads (environment as it is) an nnlib epoch takes "
           f"{seconds(first['nnlib_2threads'])}, {ratio(first['nnlib_2threads'], first['matmuls_2threads'])}x its "
           f"matmuls. Test accuracy after {len(first['nnlib_epochs'])} epochs: {first['accuracy']:.2%}. "
-          f"1-thread epochs: {', '.join(f'{t:.2f}' for t in first['nnlib_epochs'])} s")
+          f"1-thread epochs: {', '.join(f'{t:.2f}' for t in first['nnlib_epochs'])} s. Each ratio is the median "
+          f"over {len(first['nnlib_epochs'])} rounds of that round's ratio (the four measurements alternate).")
 
 
 def print_nielsen(results):
