@@ -22,6 +22,6 @@ from .network import Network
 from .optimizers import SGD, Adam, Momentum, RMSProp
 from .schedules import cosine_decay, step_decay
 from .serialization import load_network, save_network
-from .training import History, TrainingDiverged, train
+from .training import History, TrainingDiverged, shuffled_batches, train
 
 __version__ = "0.1.0"

@@ -139,6 +139,24 @@ def train(net, X, y, *, optimizer=None, epochs=10, batch_size=32, seed=0, valida
     return history
 
 
+def shuffled_batches(n, batch_size, rng):
+    """The batches of one epoch over n examples, as index arrays: order = rng.permutation(n), cut into
+    consecutive slices of batch_size, so every index 0..n-1 appears exactly once and every batch holds
+    batch_size indices except the last, which holds n % batch_size when batch_size does not divide n.
+
+    n, batch_size: positive ints; rng: a numpy.random.Generator (the same seed gives the same batches).
+    Returns a list of ceil(n / batch_size) int arrays. train() visits its batches in this order when
+    batch_size < n (a batch-normalized net's last batch of one row joins the batch before it).
+    """
+    for name, value in (("n", n), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0), got {type(rng).__name__}")
+    order = rng.permutation(n)
+    return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+
 def _run_epoch(net, X, Y, optimizer, batch_size, rng, epoch, progress, watch, augmentation=None):
     """One pass over the shuffled data (each batch augmented if asked); returns the mean batch loss."""
     n = len(X)

@@ -245,7 +245,29 @@ def skips_the_length(raw_bytes):
     return header_from_bytes(raw_bytes)
 
 
+def checks_only_the_type_code(raw_bytes):
+    if raw_bytes[2] not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E) or len(raw_bytes) < 4 + 4 * raw_bytes[3]:
+        raise ValueError("bad header")
+    return header_from_bytes(raw_bytes)
+
+
+def type_code_as_a_range(raw_bytes):
+    if raw_bytes[0:2] != b"\x00\x00" or not 0x08 <= raw_bytes[2] <= 0x0E or len(raw_bytes) < 4 + 4 * raw_bytes[3]:
+        raise ValueError("bad header")
+    return header_from_bytes(raw_bytes)
+
+
+def type_code_at_least_8(raw_bytes):
+    if raw_bytes[0:2] != b"\x00\x00" or raw_bytes[2] < 0x08 or raw_bytes[2] == 0x0A \
+            or len(raw_bytes) < 4 + 4 * raw_bytes[3]:
+        raise ValueError("bad header")
+    return header_from_bytes(raw_bytes)
+
+
 HEADER_WRONG += [
+    (checks_only_the_type_code, "whatever byte 2 says"),
+    (type_code_as_a_range, "test membership, not a range"),
+    (type_code_at_least_8, "0x0F is none of them"),
     (header_from_bytes, "always zero"),
     (skips_the_type_code, "0x07 is none of them"),
     (skips_the_length, "4 + 4 * 3 = 16 bytes"),

@@ -256,3 +256,59 @@ def test_odd_return_values_never_crash(value):
     for check in (check_sigmoid, check_dense_forward):
         result = check(lambda *args: value)
         assert not result.passed and "got" in result.message
+
+
+def sigmoid_naive_under_errstate(z):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+@np.errstate(all="ignore")
+def sigmoid_naive_decorated(z):
+    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def sigmoid_naive_under_seterr(z):
+    old = np.seterr(over="ignore")
+    try:
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    finally:
+        np.seterr(**old)
+
+
+def sigmoid_naive_filtered(z):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+@pytest.mark.parametrize("cheat, switch", [(sigmoid_naive_under_errstate, "np.errstate"),
+                                           (sigmoid_naive_decorated, "np.errstate"),
+                                           (sigmoid_naive_under_seterr, "np.seterr"),
+                                           (sigmoid_naive_filtered, "warnings.catch_warnings")])
+def test_silencing_the_overflow_is_refused(cheat, switch):
+    result = check_sigmoid(cheat)
+    assert not result.passed and f"switches NumPy's warnings off ({switch})" in result.message
+    assert "only ever exponentiate numbers <= 0" in result.hint
+
+
+def test_the_softmax_trick_is_refused():
+    from nnlib.activations import softmax
+
+    def via_softmax(z):
+        z = np.asarray(z, dtype=float)
+        return softmax(np.stack([np.zeros(z.size), z.ravel()], axis=1))[:, 1].reshape(z.shape)
+
+    result = check_sigmoid(via_softmax)
+    assert not result.passed and "calls nnlib.activations.softmax" in result.message
+
+
+def test_a_sigmoid_using_np_isclose_inside_still_passes():
+    def careful(z):  # np.isclose turns errstate on internally; that is NumPy's business, not the student's
+        z = np.asarray(z, dtype=float)
+        e = np.exp(-np.abs(z))
+        assert not np.isclose(e, -1).any()
+        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+    assert check_sigmoid(careful).passed

@@ -366,3 +366,46 @@ def test_catalogue_is_broad_enough():
     for wrong, right in [(PRIME_WRONG, PRIME_RIGHT), (BACKWARD_WRONG, BACKWARD_RIGHT),
                          (BACKPROP_WRONG, BACKPROP_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+def backprop_via_network(weights, biases, X, Y):
+    from nnlib import Network
+    net = Network([weights[0].shape[0]] + [W.shape[1] for W in weights], activation="sigmoid", loss="quadratic")
+    net.weights, net.biases = [W.copy() for W in weights], [b.copy() for b in biases]
+    _, grads = net.loss_and_gradients(X, Y)
+    return list(grads[0::2]), list(grads[1::2])
+
+
+def backprop_via_numerical_gradients(weights, biases, X, Y):
+    from nnlib import Network, numerical_gradient
+    net = Network([weights[0].shape[0]] + [W.shape[1] for W in weights], activation="sigmoid", loss="quadratic")
+    net.weights, net.biases = [W.copy() for W in weights], [b.copy() for b in biases]
+    cost = lambda: net.compute_loss(X, Y)  # noqa: E731
+    return [numerical_gradient(cost, W) for W in net.weights], [numerical_gradient(cost, b) for b in net.biases]
+
+
+@pytest.mark.parametrize("cheat, name", [(backprop_via_network, "nnlib.network.Network.loss_and_gradients"),
+                                         (backprop_via_numerical_gradients, "nnlib.gradcheck.numerical_gradient")])
+def test_backprop_that_calls_finished_gradients_is_refused(cheat, name):
+    result = check_backprop(cheat)
+    assert not result.passed and f"calls {name}, which already computes the gradients" in result.message
+    assert "BP1-BP4" in result.hint
+
+
+def test_backprop_may_use_nnlibs_dense_backward():
+    from nnlib import dense_backward, sigmoid, sigmoid_prime
+
+    def with_dense_backward(weights, biases, X, Y):
+        zs, activations = [], [X]
+        for W, b in zip(weights, biases):
+            zs.append(activations[-1] @ W + b)
+            activations.append(sigmoid(zs[-1]))
+        dZ = (activations[-1] - Y) / len(X) * sigmoid_prime(zs[-1])
+        dWs, dbs = [None] * len(weights), [None] * len(weights)
+        for l in range(len(weights) - 1, -1, -1):
+            dA, dWs[l], dbs[l] = dense_backward(dZ, (activations[l], weights[l]))
+            if l:
+                dZ = dA * sigmoid_prime(zs[l - 1])
+        return dWs, dbs
+
+    assert_right(check_backprop, with_dense_backward)

@@ -107,7 +107,7 @@ SGD_WRONG = [
     (same_gradient_for_all, "its own gradient"),
     (divides_by_lr, "lr TIMES the gradient"),
 ]
-SGD_RIGHT = [sgd_right, sgd_slices, sgd_out_argument, sgd_library]
+SGD_RIGHT = [sgd_right, sgd_slices, sgd_out_argument]
 
 
 @pytest.mark.parametrize("wrong, phrase", SGD_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -353,3 +353,32 @@ def test_unusual_correct_training_loop_passes(right):
 def test_catalogue_is_broad_enough():
     for wrong, right in [(SGD_WRONG, SGD_RIGHT), (BATCHES_WRONG, BATCHES_RIGHT), (TRAINING_WRONG, TRAINING_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+# -- calling nnlib's finished version is refused ------------------------------------------------
+
+def test_sgd_step_that_calls_nnlibs_sgd_is_refused():
+    result = check_sgd_step(sgd_library)
+    assert not result.passed and "calls nnlib.optimizers.SGD, which already does the exercise" in result.message
+    assert "p <- p - lr * g" in result.hint
+
+
+def test_make_batches_that_calls_shuffled_batches_is_refused():
+    import nnlib
+    for cheat in (lambda n, batch_size, rng: nnlib.shuffled_batches(n, batch_size, rng),
+                  lambda n, batch_size, rng: list(nnlib.training.shuffled_batches(n, batch_size, rng))):
+        result = check_make_batches(cheat)
+        assert not result.passed and "calls nnlib.training.shuffled_batches" in result.message
+        assert "write the shuffle and the slicing yourself" in result.hint
+
+
+def test_training_loop_that_calls_nnlibs_train_is_refused():
+    from nnlib import train
+
+    def with_train(net, X, Y, epochs, batch_size, lr, rng):
+        train(net, X, Y, optimizer=SGD(lr), epochs=epochs, batch_size=batch_size,
+              seed=int(rng.integers(2**31)), evaluate_train=False, progress=False)
+
+    result = check_training_loop(with_train)
+    assert not result.passed and "calls nnlib.training.train, which already does the exercise" in result.message
+    assert "my_make_batches and my_sgd_step" in result.hint

@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 
-from nnlib import SGD, Adam, Network, TrainingDiverged, train
+from nnlib import SGD, Adam, Network, TrainingDiverged, shuffled_batches, train
 
 
 def blobs(m=60, seed=0):
@@ -53,6 +53,42 @@ def test_every_batch_size_takes_the_right_number_of_steps_and_learns(batch_size)
     history = train(small_net(), X, y, optimizer=optimizer, epochs=5, batch_size=batch_size)
     assert optimizer.steps == 5 * math.ceil(60 / batch_size)
     assert history.train_accuracy[-1] >= 0.9
+
+
+@pytest.mark.parametrize("n, batch_size", [(60, 7), (60, 10), (5, 1), (5, 4)])
+def test_shuffled_batches_cover_every_index_once_in_slices_of_batch_size(n, batch_size):
+    batches = shuffled_batches(n, batch_size, np.random.default_rng(3))
+    assert [len(b) for b in batches[:-1]] == [batch_size] * (len(batches) - 1)
+    assert len(batches) == math.ceil(n / batch_size) and 1 <= len(batches[-1]) <= batch_size
+    order = np.concatenate(batches)
+    np.testing.assert_array_equal(order, np.random.default_rng(3).permutation(n))
+    np.testing.assert_array_equal(np.sort(order), np.arange(n))
+
+
+def test_train_visits_the_batches_shuffled_batches_gives(monkeypatch):
+    X, y = blobs()
+    net, seen = small_net(), []
+    real = net.loss_and_gradients
+
+    def recording(X_batch, Y_batch, *args, **kwargs):
+        seen.append([int(np.flatnonzero((X == row).all(axis=1))[0]) for row in X_batch])
+        return real(X_batch, Y_batch, *args, **kwargs)
+
+    monkeypatch.setattr(net, "loss_and_gradients", recording)
+    train(net, X, y, optimizer=SGD(0.1), epochs=2, batch_size=7, seed=4, evaluate_train=False, progress=False)
+    rng = np.random.default_rng(4)
+    expected = [list(b) for _ in range(2) for b in shuffled_batches(len(X), 7, rng)]
+    assert seen == expected
+
+
+@pytest.mark.parametrize("args, message", [((0, 4), "n must be a positive whole number"),
+                                           ((10, 2.5), "batch_size must be a positive whole number"),
+                                           ((10, True), "batch_size must be a positive whole number")])
+def test_shuffled_batches_explains_bad_arguments(args, message):
+    with pytest.raises(ValueError, match=message):
+        shuffled_batches(*args, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        shuffled_batches(10, 2, 0)
 
 
 def test_full_batch_epoch_is_one_gradient_step():

@@ -43,7 +43,7 @@ END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 DEFAULT_INSTRUCTION = "Write your solution here (see the exercise above), then run the check below."
 ANSWER_NOTE = "*Answer: not included in the student edition; discuss it with your teacher or classmates.*"
 REFERENCE_NOTE = ("*Student edition: the library's source of this function is left out here, because an exercise "
-                  "below asks you to write it, or code much like it. After the exercise, read it with "
+                  "asks you to write it, or code much like it. After the exercise, read it with "
                   "`inspect.getsource`.*")
 EXERCISE_HEADING = re.compile(r"^(?:#+\s*|\*\*)Exercise\s+(\d+)")
 MINUTES = re.compile(r"about (\d+(?:[-–]\d+)?) min", re.IGNORECASE)

@@ -137,8 +137,19 @@ def _bad_header_cases():
         (Case("a PNG image instead of an IDX file (first bytes 89 50 4E 47)",
               (b"\x89PNG\r\n\x1a\n" + bytes(16),)),
          "bytes 0 and 1 of an IDX file are always zero; check raw_bytes[0:2] == b\"\\x00\\x00\""),
+        (Case("bytes 0 and 1 not zero, although byte 2 is a valid type code (first bytes 01 00 08 01)",
+              (idx_header(0x01000801, (3,), bytes(3)),)),
+         "bytes 0 and 1 of an IDX file are always zero, whatever byte 2 says; check raw_bytes[0:2] == "
+         "b\"\\x00\\x00\" as well as the type code"),
         (Case("an unknown type code 0x07 (magic 0x00000703)", (idx_header(0x00000703, (2, 2, 2), bytes(8)),)),
          "byte 2 must be one of the type codes 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E; 0x07 is none of them"),
+        (Case("an unknown type code 0x0A, between the valid 0x09 and 0x0B (magic 0x00000A01)",
+              (idx_header(0x00000A01, (4,), bytes(4)),)),
+         "byte 2 must be one of the six type codes 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E; 0x0A lies between "
+         "them but is none of them, so test membership, not a range"),
+        (Case("an unknown type code 0x0F, just above the largest valid code 0x0E (magic 0x00000F01)",
+              (idx_header(0x00000F01, (4,), bytes(32)),)),
+         "byte 2 must be one of the type codes 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E; 0x0F is none of them"),
         (Case("a header cut short: 3 dimensions promised, only 10 bytes given",
               (idx_header(0x00000803, (60000, 28, 28))[:10],)),
          "3 dimensions need a header of 4 + 4 * 3 = 16 bytes; compare len(raw_bytes) with 4 + 4 * d "

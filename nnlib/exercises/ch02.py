@@ -7,12 +7,18 @@ Each runs your function on several inputs (very large z, rows mixing huge positi
 integer arrays, a single row, shapes other than in the text), compares it with nnlib's own answer and,
 when it disagrees, names the likely mistake. Hints in steps: hint("sigmoid", 1), hint("dense_forward", 1).
 """
+import copy
+import os
+import sys
+import warnings
+
 import numpy as np
 
 from ..activations import sigmoid as reference_sigmoid
+from ..activations import softmax as library_softmax
 from ..activations import tanh as library_tanh
 from ..layers import dense_forward as reference_dense_forward
-from .harness import Case, check_function, register_hints, student_line, watched_functions
+from .harness import Case, check_function, failure, register_hints, student_line, watched_functions
 
 # ---------------------------------------------------------------------------------------------
 # sigmoid
@@ -86,11 +92,54 @@ def diagnose_sigmoid(args, got, expected, error=None):
     return None
 
 
+# Ways of hiding an overflow instead of avoiding it: the naive formula inside one of these gives the right
+# numbers without a warning, but still computes e^1000 = inf.
+_SILENCERS = {np.errstate.__enter__.__code__: "np.errstate", np.seterr.__code__: "np.seterr",
+              np.errstate()(lambda: None).__code__: "np.errstate",  # the wrapper of @np.errstate(...)
+              warnings.simplefilter.__code__: "warnings.simplefilter",
+              warnings.filterwarnings.__code__: "warnings.filterwarnings",
+              warnings.catch_warnings.__enter__.__code__: "warnings.catch_warnings"}
+_NUMPY_DIR = os.path.dirname(os.path.abspath(np.__file__))
+
+
+def silenced_warnings(fn, args):
+    """The names of the warning switches (np.errstate, np.seterr, warnings filters) that fn(*args) turned,
+    itself or through a decorator; NumPy's own internal uses do not count."""
+    found = []
+
+    def watch(frame, event, arg):
+        name = _SILENCERS.get(frame.f_code) if event == "call" else None
+        caller = frame.f_back.f_code.co_filename if frame.f_back is not None else ""
+        if name and not os.path.abspath(caller).startswith(_NUMPY_DIR) and name not in found:
+            found.append(name)
+
+    if sys.getprofile() is not None:  # a debugger or profiler is active: do not take it over
+        return []
+    with np.errstate(all="ignore"):  # entered before watching starts, so only fn's own switches are seen
+        sys.setprofile(watch)
+        try:
+            fn(*copy.deepcopy(args))
+        except Exception:  # what fn returns or raises is the comparison's business
+            pass
+        finally:
+            sys.setprofile(None)
+    return found
+
+
 def check_sigmoid(sigmoid):
     """Check sigmoid(z) = 1 / (1 + e^-z) element-wise for arrays of any shape and for single numbers.
-    An overflow warning counts as a failure: large |z| must give 0 or 1 quietly."""
+    An overflow warning counts as a failure: large |z| must give 0 or 1 quietly, and silencing the warning
+    (np.errstate, np.seterr, a warnings filter) is refused, since e^1000 still overflows underneath."""
+    mixing = _sigmoid_cases()[-1]
+    silencers = silenced_warnings(sigmoid, mixing.args)
+    if silencers:
+        return failure("sigmoid", mixing, f"your function switches NumPy's warnings off ({silencers[0]}), so "
+                                          f"e^1000 still overflows to inf, only silently",
+                       "avoid the overflow instead of hiding it: only ever exponentiate numbers <= 0, "
+                       "with e^z / (1 + e^z) where z < 0")
     return check_function("sigmoid", sigmoid, _sigmoid_cases(), reference_sigmoid, diagnose_sigmoid,
-                          arg_names=["z"], forbidden=watched_functions(reference_sigmoid, library_tanh),
+                          arg_names=["z"], forbidden=watched_functions(reference_sigmoid, library_tanh,
+                                                                       library_softmax),
                           forbidden_advice="write it with np.exp, exponentiating only numbers <= 0: nnlib's "
                                            "sigmoid (and its tanh trick) is the finished version")
 

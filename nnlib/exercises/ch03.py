@@ -13,11 +13,11 @@ Hints in steps: hint("sigmoid_prime", 1), hint("dense_backward", 1), hint("backp
 import numpy as np
 
 from ..activations import sigmoid, sigmoid_prime
-from ..gradcheck import numerical_gradient, rel_error
+from ..gradcheck import check_network_gradients, numerical_gradient, rel_error
 from ..layers import dense_backward
 from ..network import Network
-from .harness import (Case, attempt, changed_inputs, check_function, compare, describe, failure,
-                      mutation_report, not_implemented, passed, raised, register_hints)
+from .harness import (Case, attempt, calls_the_answer, changed_inputs, check_function, compare, describe, failure,
+                      mutation_report, not_implemented, passed, raised, register_hints, watched_functions)
 
 # -- sigmoid_prime -----------------------------------------------------------------------------
 
@@ -215,6 +215,14 @@ register_hints("backprop", [
 
 GRADCHECK_BOUND = 1e-6
 
+# Finished gradients a student's backprop must not call: nnlib's own backward pass, and numerical gradients,
+# which are close enough to pass the comparison but teach nothing about BP1-BP4.
+BACKPROP_ANSWERS = {code: f"{name}, which already computes the gradients" for code, name in
+                    watched_functions(Network.backward, Network.loss_and_gradients, numerical_gradient,
+                                      check_network_gradients).items()}
+BACKPROP_ADVICE = ("write the backward pass yourself, layer by layer (BP1-BP4): sigmoid, sigmoid_prime and your "
+                   "my_dense_backward are the only helpers it needs")
+
 
 def _variant_backprop(weights, biases, X, Y, *, mean=True, prime="z", hidden_prime=True, output_prime=True,
                       sign=1.0, transpose=True, dW_transposed=False, reverse=False, sum_db=True):
@@ -353,6 +361,9 @@ def check_backprop(student_fn):
     a^(l) = sigma(a^(l-1) W^(l) + b^(l)) and the quadratic cost C = (1/2m) sum ||a^(L) - y||^2.
     Each case is compared with nnlib's Network and with numerical gradients (nnlib.gradcheck)."""
     name, cases = "backprop", _backprop_cases()
+    refused = calls_the_answer(name, student_fn, cases[:1], BACKPROP_ANSWERS, BACKPROP_ADVICE)
+    if refused is not None:
+        return refused
     for case in cases:
         weights, biases, X, Y = case.args
         exp_dWs, exp_dbs, net = reference_backprop(weights, biases, X, Y)

@@ -18,8 +18,10 @@ import numpy as np
 
 from ..data import load_mnist, to_one_hot
 from ..network import Network
-from .harness import (Case, CheckResult, attempt, changed_inputs, check_function, describe, failure, mutation_report,
-                      not_implemented, passed, raised, register_hints)
+from ..optimizers import SGD
+from ..training import _run_epoch, shuffled_batches, train
+from .harness import (Case, CheckResult, attempt, calls_the_answer, changed_inputs, check_function, describe, failure,
+                      mutation_report, not_implemented, passed, raised, register_hints, watched_functions)
 
 
 def _reworded(result, replacements):
@@ -64,9 +66,23 @@ def _sgd_cases():
     ]
 
 
+def _answers(*functions):
+    return {code: f"{name}, which already does the exercise" for code, name in watched_functions(*functions).items()}
+
+
+SGD_ANSWERS = _answers(SGD)
+BATCH_ANSWERS = _answers(shuffled_batches)
+TRAINING_ANSWERS = _answers(train, _run_epoch)
+
+
 def check_sgd_step(student_fn):
     """Every p in params becomes p - lr * g, in place: the check looks at the very arrays it passed in."""
     name, cases = "sgd_step", _sgd_cases()
+    refused = calls_the_answer(name, student_fn, cases[:1], SGD_ANSWERS,
+                               "write the update yourself from the rule p <- p - lr * g: calling nnlib's SGD "
+                               "proves nothing (the checker compares with it)")
+    if refused is not None:
+        return refused
     for case in cases:
         params, grads, lr = copy.deepcopy(case.args)
         originals, before, grads_before = list(params), copy.deepcopy(params), copy.deepcopy(grads)
@@ -140,7 +156,9 @@ def check_make_batches(student_fn):
         return diagnose_make_batches(args, got, expected, error, student_fn)
 
     result = check_function("make_batches", batches_as_tuple, _batch_cases(), _reference_make_batches, diagnose,
-                            arg_names=["n", "batch_size", "rng"])
+                            arg_names=["n", "batch_size", "rng"], forbidden=BATCH_ANSWERS,
+                            forbidden_advice="write the shuffle and the slicing yourself: nnlib's shuffled_batches "
+                                             "is the finished version the checker compares with")
     return _reworded(result, [(r"(?m)expected a tuple of (\d+) items, got a tuple of (\d+) items?.*$",
                                r"expected a list of \1 batches, got \2"),
                               (r"expected a tuple of (\d+) items, got (.*)", r"expected a list of \1 batches, got \2"),
@@ -354,6 +372,17 @@ def _loop_problem(recorder, n, epochs, batch_size):
     return None
 
 
+def _calls_train(student_fn, case):
+    """The refusal report if student_fn, run for one epoch on 48 images, calls nnlib's train(), else None."""
+    data = training_data()
+    args = (training_network(0), data["X"][:48].copy(), data["Y"][:48].copy(), 1, 16, TRAINING_SETTINGS["lr"],
+            np.random.default_rng(0))
+    small = Case(case.description, args)
+    return calls_the_answer("training_loop", student_fn, [small], TRAINING_ANSWERS,
+                            "write the loop yourself, with your my_make_batches and my_sgd_step: nnlib's train() "
+                            "is the finished loop this exercise builds")
+
+
 def check_training_loop(student_fn):
     """Run train_loop(net, X, Y, epochs=3, batch_size=16, lr=3.0, rng) on 5,000 MNIST training images with
     chapter 04's 784-30-10 network, check every step it takes (batches, in-place SGD updates, the use of rng)
@@ -362,6 +391,9 @@ def check_training_loop(student_fn):
     s = TRAINING_SETTINGS
     case = Case(f"{s['epochs']} epochs, batch_size {s['batch_size']}, lr {s['lr']} on {TRAINING_EXAMPLES:,} "
                 f"MNIST images, seed 0", ())
+    refused = _calls_train(student_fn, case)
+    if refused is not None:
+        return refused
     net, recorder, outcome, mutated = _run_training(student_fn, seed=0)
     if isinstance(outcome.error, NotImplementedError):
         return not_implemented(name, case)
