@@ -17,41 +17,56 @@ def named(name, fn):
 
 # -- the output-size formula ------------------------------------------------------------------------
 
-def size_right(n, k, stride, padding):
-    return (n + 2 * padding - k) // stride + 1
+def size_right(n, k, stride, padding, dilation):
+    return (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
 
 
-def size_by_range(n, k, stride, padding):
+def size_by_range(n, k, stride, padding, dilation):
     """Correct: count the window starts directly."""
-    return len(range(0, n + 2 * padding - k + 1, stride))
+    return len(range(0, n + 2 * padding - dilation * (k - 1), stride))
 
 
-def size_by_int_of_division(n, k, stride, padding):
+def size_by_int_of_division(n, k, stride, padding, dilation):
     """Correct: int() of the true quotient rounds down for the non-negative numbers here."""
-    return int((n - k + 2 * padding) / stride) + 1
+    return int((n - (dilation * (k - 1) + 1) + 2 * padding) / stride) + 1
 
 
-def size_by_loop(n, k, stride, padding):
-    """Correct: slide the window until it no longer fits."""
+def size_by_loop(n, k, stride, padding, dilation):
+    """Correct: slide the window until its last entry no longer fits."""
     count, start = 0, 0
-    while start + k <= n + 2 * padding:
+    while start + dilation * (k - 1) < n + 2 * padding:
         count, start = count + 1, start + stride
     return count
 
 
+def size_via_nnlib(n, k, stride, padding, dilation):
+    """Correct: nnlib's undilated count, given the dilated window's span."""
+    from nnlib.convolution import output_size
+    return output_size(n, dilation * (k - 1) + 1, stride, padding)
+
+
+def span(k, d):
+    return d * (k - 1) + 1
+
+
 SIZE_WRONG = [
-    (named("no_plus_one", lambda n, k, s, p: (n + 2 * p - k) // s), "one more position than steps"),
-    (named("padding_once", lambda n, k, s, p: (n + p - k) // s + 1), "padding is added on both sides"),
-    (named("no_padding", lambda n, k, s, p: (n - k) // s + 1), "the padding is missing"),
-    (named("true_division", lambda n, k, s, p: (n + 2 * p - k) / s + 1), "floor division"),
-    (named("rounds_up", lambda n, k, s, p: math.ceil((n + 2 * p - k) / s) + 1), "round down, not up"),
-    (named("plus_one_inside", lambda n, k, s, p: (n + 2 * p - k + 1) // s), "+ 1, outside the division"),
-    (named("padding_subtracted", lambda n, k, s, p: (n - 2 * p - k) // s + 1), "not n - 2 * padding"),
-    (named("no_stride", lambda n, k, s, p: n + 2 * p - k + 1), "the stride is missing"),
-    (named("window_not_subtracted", lambda n, k, s, p: (n + 2 * p) // s + 1), "subtract the window size k"),
-    (named("minus_one", lambda n, k, s, p: (n + 2 * p - k) // s - 1), "+ 1, not - 1"),
+    (named("ignores_dilation", lambda n, k, s, p, d: (n + 2 * p - k) // s + 1), "the dilation is missing"),
+    (named("span_d_times_k", lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1), "k - 1 gaps"),
+    (named("span_without_plus_one", lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s + 1),
+     "the span is one entry more"),
+    (named("dilation_as_stride", lambda n, k, s, p, d: (n + 2 * p - k) // (s * d) + 1), "does not change the stride"),
+    (named("no_plus_one", lambda n, k, s, p, d: (n + 2 * p - span(k, d)) // s), "one more position than steps"),
+    (named("padding_once", lambda n, k, s, p, d: (n + p - span(k, d)) // s + 1), "padding is added on both sides"),
+    (named("no_padding", lambda n, k, s, p, d: (n - span(k, d)) // s + 1), "the padding is missing"),
+    (named("true_division", lambda n, k, s, p, d: (n + 2 * p - span(k, d)) / s + 1), "floor division"),
+    (named("rounds_up", lambda n, k, s, p, d: math.ceil((n + 2 * p - span(k, d)) / s) + 1), "round down, not up"),
+    (named("plus_one_inside", lambda n, k, s, p, d: (n + 2 * p - span(k, d) + 1) // s), "+ 1, outside the division"),
+    (named("padding_subtracted", lambda n, k, s, p, d: (n - 2 * p - span(k, d)) // s + 1), "not n - 2 * padding"),
+    (named("no_stride", lambda n, k, s, p, d: n + 2 * p - span(k, d) + 1), "the stride is missing"),
+    (named("window_not_subtracted", lambda n, k, s, p, d: (n + 2 * p) // s + 1), "subtract the window's span"),
+    (named("minus_one", lambda n, k, s, p, d: (n + 2 * p - span(k, d)) // s - 1), "+ 1, not - 1"),
 ]
-SIZE_RIGHT = [size_right, size_by_range, size_by_int_of_division, size_by_loop]
+SIZE_RIGHT = [size_right, size_by_range, size_by_int_of_division, size_by_loop, size_via_nnlib]
 
 
 @pytest.mark.parametrize("wrong, phrase", SIZE_WRONG, ids=lambda x: getattr(x, "__name__", ""))
@@ -321,8 +336,8 @@ def test_calling_nnlibs_own_convolution_functions_is_refused():
     import nnlib.convolution as conv
     from nnlib.exercises.ch11 import check_conv2d, check_maxpool_backward, check_output_size
 
-    result = check_output_size(lambda n, k, stride, padding: conv.output_size(n, k, stride, padding))
-    assert not result.passed and "calls nnlib.convolution.output_size" in result.message
+    result = check_output_size(lambda n, k, stride, padding, dilation: conv.output_size(n, k, stride, padding))
+    assert not result.passed and "the dilation is missing" in result.hint
     result = check_conv2d(lambda X, K, b, stride, padding: conv.conv2d_forward(X, K, b, stride, padding)[0])
     assert not result.passed and "calls nnlib.convolution.conv2d_forward" in result.message
     result = check_conv2d(lambda X, K, b, stride, padding: conv.conv2d_forward_naive(X, K, b, stride, padding)[0])
@@ -334,3 +349,31 @@ def test_calling_nnlibs_own_convolution_functions_is_refused():
 
     result = check_maxpool_backward(via_nnlib)
     assert not result.passed and "calls nnlib.convolution.maxpool_backward_naive" in result.message
+
+
+def test_calling_nnlibs_private_helpers_is_refused():
+    import nnlib.convolution as conv
+
+    def conv2d_via_private_im2col(X, K, b, stride, padding):
+        F, C, kh, kw = K.shape
+        m, _, H, W = X.shape
+        H_out, W_out = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+        X_pad = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        columns = conv._im2col(X_pad, kh, kw, stride, H_out, W_out)
+        out = K.reshape(F, -1) @ columns + b[:, None]
+        return out.reshape(F, m, H_out, W_out).transpose(1, 0, 2, 3)
+
+    result = check_conv2d(conv2d_via_private_im2col)
+    assert not result.passed and "calls nnlib.convolution._im2col" in result.message
+
+    def maxpool_backward_via_offsets(dout, X, size, stride):
+        out, _ = conv.maxpool_forward(X, size, stride)
+        dX, claimed = np.zeros(X.shape), np.zeros(out.shape, dtype=bool)
+        for rows, cols in conv._offsets(size, stride, *out.shape[2:]):
+            wins = (X[:, :, rows, cols] == out) & ~claimed
+            claimed |= wins
+            dX[:, :, rows, cols] += dout * wins
+        return dX
+
+    result = check_maxpool_backward(maxpool_backward_via_offsets)
+    assert not result.passed and "calls nnlib.convolution._offsets" in result.message

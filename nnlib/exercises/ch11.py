@@ -1,6 +1,7 @@
 """Checkers for chapter 11, Convolution.
 
-    check_output_size(fn)        fn(n, k, stride, padding) -> how many positions a window of k fits into n
+    check_output_size(fn)        fn(n, k, stride, padding, dilation) -> how many positions a dilated window
+                                 of k entries fits into n
     check_conv2d(fn)             fn(X, K, b, stride, padding) -> out (m, F, H_out, W_out), by loops
     check_maxpool_backward(fn)   fn(dout, X, size, stride) -> dX (m, C, H, W), the gradient of max-pooling
 
@@ -16,15 +17,18 @@ from ..convolution import conv2d_forward, maxpool_backward_naive
 from .harness import Case, attempt, check_function, register_hints, watched_functions
 
 # nnlib's finished versions, which the student's functions must not call (the checkers compare with them)
-CONV2D_ANSWERS = watched_functions(convolution.conv2d_forward, convolution.conv2d_forward_naive, convolution.im2col)
-MAXPOOL_ANSWERS = watched_functions(convolution.maxpool_backward, convolution.maxpool_backward_naive)
-OUTPUT_SIZE_ANSWERS = watched_functions(convolution.output_size)
+CONV2D_ANSWERS = watched_functions(convolution.conv2d_forward, convolution.conv2d_forward_naive, convolution.im2col,
+                                   convolution._im2col)
+MAXPOOL_ANSWERS = watched_functions(convolution.maxpool_backward, convolution.maxpool_backward_naive,
+                                    convolution._offsets)
 
 register_hints("output_size", [
-    "count the positions where the whole window fits inside the padded input, moving it by `stride` each time.",
-    "the padded input has n + 2 * padding entries; the window's first start is 0 and its last possible start is "
-    "n + 2 * padding - k; count the starts 0, stride, 2 * stride, ... up to that one (whole positions only).",
-    "return (n + 2 * padding - k) // stride + 1",
+    "count the positions where the whole window fits inside the padded input, moving it by `stride` each time. "
+    "First work out how many input entries one dilated window covers, from its first entry to its last.",
+    "a window of k entries, dilation apart, has k - 1 gaps of dilation each: it spans dilation * (k - 1) + 1 "
+    "entries. Section 3's count, with that span in place of k: starts 0, stride, 2 * stride, ... up to "
+    "n + 2 * padding - span.",
+    "return (n + 2 * padding - (dilation * (k - 1) + 1)) // stride + 1",
 ])
 register_hints("conv2d", [
     "every output value is one window of the (padded) input multiplied entry by entry with one filter, summed "
@@ -55,47 +59,70 @@ def _close(got, candidate):
         return False
 
 
-# -- the output-size formula ----------------------------------------------------------------------------
+# -- the output-size formula, for a dilated window ------------------------------------------------------
 
-def reference_output_size(n, k, stride, padding):
-    """(n + 2 padding - k) // stride + 1: the number of window positions along one axis."""
-    return (n + 2 * padding - k) // stride + 1
+def window_span(k, dilation):
+    """How many input entries a window of k entries, dilation apart, covers: dilation * (k - 1) + 1."""
+    return dilation * (k - 1) + 1
+
+
+def reference_output_size(n, k, stride, padding, dilation):
+    """(n + 2 padding - span) // stride + 1 with span = dilation (k - 1) + 1: the window positions along one axis."""
+    return (n + 2 * padding - window_span(k, dilation)) // stride + 1
 
 
 def output_size_cases():
-    """(n, k, stride, padding) cases, from the chapter's layers to strides that leave a remainder."""
+    """(n, k, stride, padding, dilation) cases: the chapter's layers (dilation 1), then dilated windows."""
     return [
-        Case("the chapter's first layer: n=28, k=5, stride 1, padding 2", (28, 5, 1, 2)),
-        Case("2x2 max-pooling: n=28, k=2, stride 2, padding 0", (28, 2, 2, 0)),
-        Case("the worked example: n=5, k=3, stride 1, padding 0", (5, 3, 1, 0)),
-        Case("the worked example with stride 2 and padding 1: n=5, k=3", (5, 3, 2, 1)),
-        Case("a stride that leaves a remainder: n=8, k=3, stride 3, padding 0", (8, 3, 3, 0)),
-        Case("n=10, k=4, stride 3, padding 1", (10, 4, 3, 1)),
-        Case("a window as large as the input: n=6, k=6, stride 1, padding 0", (6, 6, 1, 0)),
-        Case("'same' padding for a 3x3 filter: n=32, k=3, stride 1, padding 1", (32, 3, 1, 1)),
+        Case("the chapter's first layer: n=28, k=5, stride 1, padding 2, dilation 1", (28, 5, 1, 2, 1)),
+        Case("2x2 max-pooling: n=28, k=2, stride 2, padding 0, dilation 1", (28, 2, 2, 0, 1)),
+        Case("the worked example: n=5, k=3, stride 1, padding 0, dilation 1", (5, 3, 1, 0, 1)),
+        Case("the worked example with stride 2 and padding 1: n=5, k=3, dilation 1", (5, 3, 2, 1, 1)),
+        Case("a stride that leaves a remainder: n=8, k=3, stride 3, padding 0, dilation 1", (8, 3, 3, 0, 1)),
+        Case("a 3-entry window with dilation 2 (it reads entries 0, 2, 4): n=7, k=3, stride 1, padding 0",
+             (7, 3, 1, 0, 2)),
+        Case("'same' padding for a 3x3 filter with dilation 2: n=28, k=3, stride 1, padding 2", (28, 3, 1, 2, 2)),
+        Case("n=10, k=4, stride 3, padding 1, dilation 2", (10, 4, 3, 1, 2)),
+        Case("n=20, k=3, stride 2, padding 0, dilation 3", (20, 3, 2, 0, 3)),
+        Case("a dilated window as large as the input: n=9, k=5, stride 1, padding 0, dilation 2", (9, 5, 1, 0, 2)),
     ]
 
 
+def _span(k, d):
+    return d * (k - 1) + 1
+
+
 OUTPUT_SIZE_MISTAKES = [
-    (lambda n, k, s, p: (n + 2 * p - k) // s,
-     "count the first position too: (n + 2p - k) // stride counts the steps between positions, and there is "
+    (lambda n, k, s, p, d: (n + 2 * p - k) // s + 1,
+     "the dilation is missing: a window of k entries, dilation apart, covers dilation * (k - 1) + 1 entries of "
+     "the input, and that span is what must fit"),
+    (lambda n, k, s, p, d: (n + 2 * p - d * k) // s + 1,
+     "a window of k entries has k - 1 gaps between them, not k: it spans dilation * (k - 1) + 1 entries"),
+    (lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s + 1,
+     "dilation * (k - 1) counts the gaps; the span is one entry more, dilation * (k - 1) + 1 (for dilation 1 "
+     "it must be k)"),
+    (lambda n, k, s, p, d: (n + 2 * p - k) // (s * d) + 1,
+     "dilation spreads the window's entries apart; it does not change the stride: subtract the window's span, "
+     "dilation * (k - 1) + 1, then divide by the stride"),
+    (lambda n, k, s, p, d: (n + 2 * p - _span(k, d)) // s,
+     "count the first position too: (n + 2p - span) // stride counts the steps between positions, and there is "
      "one more position than steps: + 1, outside the division"),
-    (lambda n, k, s, p: (n + 2 * p - k + 1) // s,
-     "count the first position too: (n + 2p - k) // stride counts the steps between positions, and there is "
+    (lambda n, k, s, p, d: (n + 2 * p - _span(k, d) + 1) // s,
+     "count the first position too: (n + 2p - span) // stride counts the steps between positions, and there is "
      "one more position than steps: + 1, outside the division"),
-    (lambda n, k, s, p: (n + p - k) // s + 1,
+    (lambda n, k, s, p, d: (n + p - _span(k, d)) // s + 1,
      "padding is added on both sides: the padded input has n + 2 * padding entries"),
-    (lambda n, k, s, p: (n - k) // s + 1,
+    (lambda n, k, s, p, d: (n - _span(k, d)) // s + 1,
      "the padding is missing: the window slides over the padded input of n + 2 * padding entries"),
-    (lambda n, k, s, p: (n - 2 * p - k) // s + 1,
+    (lambda n, k, s, p, d: (n - 2 * p - _span(k, d)) // s + 1,
      "padding adds entries: the padded input has n + 2 * padding of them, not n - 2 * padding"),
-    (lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1,
+    (lambda n, k, s, p, d: -(-(n + 2 * p - _span(k, d)) // s) + 1,
      "round down, not up: a window that would stick out past the padded edge is not used"),
-    (lambda n, k, s, p: n + 2 * p - k + 1,
-     "the stride is missing: moving by `stride` pixels divides the number of steps, (n + 2p - k) // stride + 1"),
-    (lambda n, k, s, p: (n + 2 * p) // s + 1,
-     "subtract the window size k: the last window must still fit, so its start is at most n + 2p - k"),
-    (lambda n, k, s, p: (n + 2 * p - k) // s - 1,
+    (lambda n, k, s, p, d: n + 2 * p - _span(k, d) + 1,
+     "the stride is missing: moving by `stride` pixels divides the number of steps, (n + 2p - span) // stride + 1"),
+    (lambda n, k, s, p, d: (n + 2 * p) // s + 1,
+     "subtract the window's span: the last window must still fit, so its start is at most n + 2p - span"),
+    (lambda n, k, s, p, d: (n + 2 * p - _span(k, d)) // s - 1,
      "+ 1, not - 1: there is one more position than there are steps between positions"),
 ]
 
@@ -121,17 +148,15 @@ def diagnose_output_size(args, got, expected, error=None, answers=None):
 
 
 def check_output_size(student_fn):
-    """Check output_size(n, k, stride, padding) -> int on 8 cases."""
+    """Check output_size(n, k, stride, padding, dilation) -> int on 10 cases."""
     cases = output_size_cases()
 
     def diagnose(args, got, expected, error=None):
         answers = {case.args: attempt(student_fn, case.args).value for case in cases}
         return diagnose_output_size(args, got, expected, error, answers)
 
-    return check_function("output_size", student_fn, cases, reference_output_size, diagnose,
-                          forbidden=OUTPUT_SIZE_ANSWERS,
-                          forbidden_advice="work the count out yourself: how many window positions fit, for "
-                                           "each stride and padding, is the exercise")
+    # nnlib's output_size(n, span, stride, padding) is allowed: the exercise is finding the dilated window's span
+    return check_function("output_size", student_fn, cases, reference_output_size, diagnose)
 
 
 # -- conv2d by loops ------------------------------------------------------------------------------------
