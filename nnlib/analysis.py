@@ -84,11 +84,11 @@ def _sign_of_largest(rows):
 
 
 def input_gradient(net, X, delta_out):
-    """dS/dX for a scalar S of the output layer's pre-activations z^L, given delta_out = dS/dz^L.
+    """dS/dX for a scalar S of the output layer's pre-activations Z^(L), given delta_out = dS/dZ^(L).
 
     X: (m, sizes[0]);  delta_out: (m, sizes[-1])  ->  (m, sizes[0]).
     The backward pass of Network.backward, continued one step further: the first layer's dense_backward
-    also returns dX = delta^1 W^1^T, the gradient that training never needs but saliency maps are made of
+    also returns dX = delta^(1) W^(1)^T, the gradient that training never needs but saliency maps are made of
     (the weight-decay term, which does not depend on X, does not touch it).
     """
     X = net.check_input(X)   # X as a 2-D array of the network's dtype, checked to have sizes[0] columns

@@ -337,7 +337,7 @@ class ConvNet:
         return grads, (None if dA is None else dA.reshape(len(dA), -1))
 
     def backward(self, delta, caches, input_gradient=False):
-        """Gradients in the order of parameters() for the output error delta = dC/dz^L (m, sizes[-1]);
+        """Gradients in the order of parameters() for the output error delta = dC/dZ^(L) (m, sizes[-1]);
         with input_gradient=True also dC/dX (m, sizes[0]), as (grads, dX)."""
         feature_caches, head_caches = caches
         head_grads, dF = self.head.backward(delta, head_caches, input_gradient=True)

@@ -18,14 +18,15 @@ def quadratic_loss(a, Y):
 
 
 def cross_entropy_loss(a, Y, eps=1e-12):
-    """C = -(1/m) sum_x sum_j y_j ln a_j, from probabilities a (rows summing to 1).
+    """C = -(1/m) sum_i sum_j Y_ij ln a_ij (i over the m rows), from probabilities a (rows summing to 1).
     Probabilities that underflowed to 0 are clipped at eps; prefer softmax_cross_entropy on logits."""
     return -float(np.sum(Y * np.log(np.clip(a, eps, 1.0)))) / len(a)
 
 
 def softmax_cross_entropy(z, Y):
     """Cross-entropy of softmax(z), from the logits z, in the stable log-sum-exp form. With s = z - max(z)
-    per row:  -ln softmax(z)_j = ln sum_k e^(s_k) - s_j,  so  C = (1/m) sum_x sum_j y_j [ln sum_k e^(s_k) - s_j].
+    per row, -ln softmax(z)_j = ln sum_k e^(s_k) - s_j for each row, so, with i over the m rows,
+    C = (1/m) sum_i sum_j Y_ij [ln sum_k e^(s_ik) - s_ij].
     The shift keeps every exponent <= 0 (no overflow), and s_j is exact, so no two large numbers cancel."""
     s = z - z.max(axis=-1, keepdims=True)                     # (m, k), the docstring's s
     log_norm = np.log(np.exp(s).sum(axis=-1, keepdims=True))  # (m, 1): ln sum_k e^(s_k)
@@ -33,8 +34,9 @@ def softmax_cross_entropy(z, Y):
 
 
 def binary_cross_entropy(z, Y):
-    """C = -(1/m) sum_x sum_j [y ln sigma(z) + (1-y) ln(1 - sigma(z))], from logits z, computed stably as
-    max(z, 0) - z y + ln(1 + e^-|z|) so that no exponent is positive."""
+    """C = -(1/m) sum_i sum_j [Y_ij ln sigma(z_ij) + (1 - Y_ij) ln(1 - sigma(z_ij))] (i over the m
+    rows), from logits z, computed stably per entry as max(z, 0) - z y + ln(1 + e^-|z|), so that no
+    exponent is positive."""
     per_unit = np.maximum(z, 0) - z * Y + np.log1p(np.exp(-np.abs(z)))
     return float(np.sum(per_unit)) / len(z)
 

@@ -5,6 +5,7 @@ biases[l] is (sizes[l+1],); the output is (m, sizes[-1]). The parameters are pla
 the lists `weights` and `biases`, to be read, plotted and changed by hand.
 """
 from copy import deepcopy
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,6 +14,14 @@ from .initializers import get_initializer
 from .layers import (BatchNormState, activation_backward, activation_forward, batchnorm_backward,
                      batchnorm_forward, dense_backward, dense_forward, dropout_backward, dropout_forward)
 from .losses import DEFAULT_OUTPUT, check_pairing, loss_value, output_delta
+
+
+class LayerCache(NamedTuple):
+    """What forward keeps of one layer for backward: each step's own cache, by name."""
+    dense: tuple          # (A^(l-1), W^(l)): dense_forward's cache
+    activation: object    # activation_forward's cache; on the output layer, Z^(L) itself
+    dropout_mask: object  # the mask of inverted dropout, or None
+    batch_norm: object    # batchnorm_forward's cache, or None
 
 
 class Network:
@@ -110,7 +119,7 @@ class Network:
             Z, bn_cache = self._normalize(l, Z, training)        # unchanged unless batch_norm (hidden layers)
             A, activation_cache = self._activate(l, Z)           # A = f(Z)
             A, dropout_mask = self._dropout(l, A, training)      # unchanged unless training with dropout
-            caches.append((dense_cache, activation_cache, dropout_mask, bn_cache))
+            caches.append(LayerCache(dense_cache, activation_cache, dropout_mask, bn_cache))
         return A, caches
 
     def _activate(self, l, Z):
@@ -139,14 +148,14 @@ class Network:
         saliency maps, and layers in front of this network (a ConvNet's convolutions), need."""
         grads = [None] * len(self.parameters())
         for l in range(self.n_layers - 1, -1, -1):
-            dense_cache = caches[l][0]
-            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, dense_cache, need_dX=l > 0 or input_gradient)
+            dA, grads[2 * l], grads[2 * l + 1] = dense_backward(delta, caches[l].dense,
+                                                                need_dX=l > 0 or input_gradient)
             if l > 0:
-                _, act_cache, mask, bn_cache = caches[l - 1]
-                if mask is not None:
-                    dA = dropout_backward(dA, mask)
-                delta = activation_backward(dA, act_cache)
-                delta = self._normalize_backward(l - 1, delta, bn_cache, grads)
+                below = caches[l - 1]  # the layer whose output A this layer read
+                if below.dropout_mask is not None:
+                    dA = dropout_backward(dA, below.dropout_mask)
+                delta = activation_backward(dA, below.activation)
+                delta = self._normalize_backward(l - 1, delta, below.batch_norm, grads)
         if self.weight_decay:
             for l, W in enumerate(self.weights):
                 grads[2 * l] += self.weight_decay * W
@@ -159,7 +168,7 @@ class Network:
         input_gradient=True also dC/dX (m, sizes[0]) as a third value (see backward)."""
         a, caches = self.forward(X, training=training)
         Y = self.check_targets(Y, a)
-        z = caches[-1][1]
+        z = caches[-1].activation  # the output layer's cache is Z^(L) itself
         loss = loss_value(self.loss, self.output, z, a, Y) + self.l2_penalty()
         gradients = self.backward(output_delta(self.loss, self.output, z, a, Y), caches, input_gradient=input_gradient)
         return (loss, *gradients) if input_gradient else (loss, gradients)
@@ -168,7 +177,7 @@ class Network:
         """The loss of (X, Y) in evaluation mode (no dropout), including the L2 term."""
         a, caches = self.forward(X)
         Y = self.check_targets(Y, a)
-        return loss_value(self.loss, self.output, caches[-1][1], a, Y) + self.l2_penalty()
+        return loss_value(self.loss, self.output, caches[-1].activation, a, Y) + self.l2_penalty()
 
     def l2_penalty(self):
         """lambda/2 * sum of squared weights (biases are not decayed)."""
@@ -208,14 +217,14 @@ class Network:
         X: (m, sizes[0])  ->  (m, sizes[-1]). Evaluation mode (no dropout). Softmax turns these scores
         into probabilities, so the largest logit is the predicted class."""
         _, caches = self.forward(self.check_input(X))
-        return caches[-1][1]
+        return caches[-1].activation  # the output layer's cache is Z^(L) itself
 
     def hidden_activations(self, X):
         """The activations A^(1), ..., A^(L-1) of every hidden layer, A^(l) = f(Z^(l)), in evaluation mode.
 
         X: (m, sizes[0])  ->  a list of L-1 arrays; entry l-1 is A^(l), of shape (m, sizes[l])."""
         _, caches = self.forward(self.check_input(X))
-        return [cache[1][2] for cache in caches[:-1]]  # cache[1] is the activation's (name, Z, A)
+        return [cache.activation[2] for cache in caches[:-1]]  # a hidden activation's cache is (name, Z, A)
 
     def predict(self, X, batch_size=10000):
         """Predicted class per row of X: the index of the largest output, shape (m,)."""
@@ -285,7 +294,7 @@ class Network:
             raise ValueError("normalized_values needs a network built with batch_norm=True: without batch "
                              "normalization there is no Z_hat (hidden_activations gives the layers' outputs)")
         _, caches = deepcopy(self).forward(self.check_input(X), training=True)
-        return [bn_cache[0] for *_, bn_cache in caches[:-1]]  # batchnorm_forward's cache starts with Z_hat
+        return [cache.batch_norm[0] for cache in caches[:-1]]  # batchnorm_forward's cache starts with Z_hat
 
     def running_averages(self):
         """[mean0, var0, mean1, var1, ...]: the batch-norm running averages (state, not parameters: no

@@ -146,6 +146,9 @@ def network_layout(sizes, max_drawn=8):
     return layout
 
 
+EDGE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+
+
 def edge_label_fraction(i, n_from):
     """Where along its line (0 = at unit i of the left layer, 1 = at the right layer) the label of a line
     from unit i of a layer of n_from drawn units sits in plot_network: the lines leaving one unit carry their
@@ -164,7 +167,8 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
     and a "⋮" for the units not drawn; every column is labelled with its size n_l.
     node_labels: optional {(l, j): text} written next to unit j of layer l (j counted from 0);
     edge_labels: optional {(l, i, j): text} written on the line from unit i of layer l-1 to unit j of
-    layer l (for small networks, e.g. a weight or a local gradient).
+    layer l (for small networks, e.g. a weight or a local gradient). In a layer with labels, the lines that
+    leave one unit and their labels share a colour, one colour per unit of layer l-1.
     layer_names: optional list of L + 1 names under the columns (default: input, hidden l, output).
     show_sizes=False leaves out the n_l labels (e.g. for a computational graph whose last column is the cost).
     """
@@ -182,15 +186,20 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
     fig = Figure(figsize=(1.9 * len(sizes) + 1, 0.45 * tallest + 1.6), layout="constrained")
     ax = fig.subplots()
     for (x0, ys0, _), (x1, ys1, _) in zip(layout[:-1], layout[1:]):
+        labelled = any((x1, i, j) in (edge_labels or {}) for i in range(len(ys0)) for j in range(len(ys1)))
         for i, y0 in enumerate(ys0):
+            # With labels, the lines leaving unit i (and their labels) share one colour, so that a reader can
+            # tell which line a number belongs to where lines cross; without labels, all are grey.
+            color = EDGE_COLORS[i % len(EDGE_COLORS)] if labelled else "0.6"
             for j, y1 in enumerate(ys1):
-                ax.plot([x0, x1], [y0, y1], color="0.6", linewidth=0.6, zorder=1)
+                ax.plot([x0, x1], [y0, y1], color=color, linewidth=0.8 if labelled else 0.6, zorder=1)
                 text = (edge_labels or {}).get((x1, i, j))
                 if text is not None:
                     fraction = edge_label_fraction(i, len(ys0))
                     ax.text(x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0), text, fontsize=8,
-                            ha="center", va="center", zorder=3,
-                            bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none"))
+                            ha="center", va="center", zorder=3, color=color,
+                            bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor=color,
+                                      linewidth=0.5))
     for (x, ys, shown), n, name in zip(layout, sizes, names):
         ax.scatter([x] * len(ys), ys, s=420, facecolor="white", edgecolor="black", zorder=2)
         if shown < n:
@@ -198,7 +207,8 @@ def plot_network(sizes, title=None, max_drawn=8, node_labels=None, edge_labels=N
         for j, y in enumerate(ys):
             text = (node_labels or {}).get((x, j))
             if text is not None:
-                ax.text(x, y + 0.42, text, ha="center", va="bottom", fontsize=8, zorder=3)
+                ax.text(x, y + 0.3, text, ha="center", va="bottom", fontsize=8, zorder=3,
+                        bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none"))
         label = f"{name}\n$n_{{{x}}} = {n}$" if show_sizes else name
         ax.text(x, lowest - 0.9, label, ha="center", va="top", fontsize=9)
     ax.set_xlim(-0.6, L + 0.6)

@@ -160,3 +160,17 @@ def test_astype_copies_the_network_into_another_dtype():
     np.testing.assert_allclose(wide.predict_proba(X), net.predict_proba(X), rtol=1e-5)
     wide.weights[0][0, 0] += 1.0                       # a copy: the original is untouched
     assert wide.weights[0][0, 0] != net.weights[0][0, 0]
+
+
+def test_forward_keeps_one_named_cache_per_layer():
+    from nnlib.network import LayerCache
+    rng = np.random.default_rng(0)
+    net = Network([3, 4, 2], activation="tanh", dropout=0.5, batch_norm=True, seed=0)
+    X = rng.standard_normal((5, 3))
+    _, caches = net.forward(X, training=True)
+    assert len(caches) == 2 and all(isinstance(cache, LayerCache) for cache in caches)
+    np.testing.assert_array_equal(caches[0].dense[0], X)                      # (A^(0), W^(1))
+    assert caches[0].dense[1] is net.weights[0]
+    assert caches[0].dropout_mask is not None and caches[0].batch_norm is not None
+    assert caches[1].dropout_mask is None and caches[1].batch_norm is None     # the output layer: neither
+    np.testing.assert_allclose(net.logits(X), net.forward(X)[1][-1].activation)  # the output keeps Z^(L)

@@ -151,6 +151,19 @@ def test_plot_network_edge_labels_never_overlap(pyplot_untouched):
     assert _overlapping_texts(graph) == []                                                # chapter 03's graph
 
 
+def test_plot_network_colours_each_labelled_line_and_its_label_alike(pyplot_untouched):
+    from matplotlib.colors import same_color
+    fig = plot_network([2, 3, 1], edge_labels={(1, i, j): f"w{i}{j}" for i in range(2) for j in range(3)})
+    ax = fig.axes[0]
+    first, second = ax.lines[:6], ax.lines[6:]                    # layer 1's six lines (labelled), layer 2's three
+    labels = {t.get_text(): t for t in ax.texts if t.get_text().startswith("w")}
+    for k, line in enumerate(first):
+        i, j = divmod(k, 3)
+        assert same_color(line.get_color(), labels[f"w{i}{j}"].get_color())
+    assert not same_color(first[0].get_color(), first[3].get_color())     # lines from different units differ
+    assert all(same_color(line.get_color(), "0.6") for line in second)      # an unlabelled layer stays grey
+
+
 def test_plot_confusion_matrix(pyplot_untouched):
     counts = confusion_matrix([0, 0, 1, 2], [0, 1, 1, 2], n_classes=3)
     fig = plot_confusion_matrix(counts, title="Errors")
