@@ -46,3 +46,55 @@ def test_classes_are_watched_through_their_methods():
 
 def test_no_report_when_nothing_watched_is_called():
     assert calls_the_answer("sigmoid_prime", honest_prime, CASES, watched_functions(sigmoid_prime)) is None
+
+
+# -- ways around the watch ------------------------------------------------------------------------
+
+def test_calls_in_every_case_are_seen_not_only_the_first():
+    from nnlib.activations import sigmoid as nnlib_sigmoid
+    from nnlib.exercises.ch02 import check_sigmoid
+
+    def honest_first_case_only(z):
+        z = np.asarray(z, dtype=float)
+        if z.shape == (5,):                       # the first case, done by hand
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        return nnlib_sigmoid(z)
+
+    result = check_sigmoid(honest_first_case_only)
+    assert not result.passed and "calls nnlib.activations.sigmoid" in result.message
+
+
+def test_switching_the_watch_off_is_refused():
+    import sys
+    from nnlib.activations import sigmoid as nnlib_sigmoid
+    from nnlib.exercises.ch02 import check_sigmoid
+
+    def hides_its_call(z):
+        sys.setprofile(None)
+        return nnlib_sigmoid(z)
+
+    result = check_sigmoid(hides_its_call)
+    assert not result.passed and "switches off the checker's watch" in result.message
+    assert sys.getprofile() is None
+
+
+def test_a_call_from_a_worker_thread_is_seen():
+    from concurrent.futures import ThreadPoolExecutor
+    from nnlib.activations import sigmoid as nnlib_sigmoid
+    from nnlib.exercises.ch02 import check_sigmoid
+
+    def in_a_thread(z):
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(nnlib_sigmoid, z).result()
+
+    result = check_sigmoid(in_a_thread)
+    assert not result.passed and "calls nnlib.activations.sigmoid" in result.message
+
+
+def test_the_checkers_own_reference_is_refused():
+    from nnlib.exercises import ch11
+
+    result = ch11.check_output_size(lambda n, k, stride, padding, dilation:
+                                    ch11.reference_output_size(n, k, stride, padding, dilation))
+    assert not result.passed and "ch11.reference_output_size, the checker's own code" in result.message

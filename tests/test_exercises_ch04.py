@@ -382,3 +382,18 @@ def test_training_loop_that_calls_nnlibs_train_is_refused():
     result = check_training_loop(with_train)
     assert not result.passed and "calls nnlib.training.train, which already does the exercise" in result.message
     assert "my_make_batches and my_sgd_step" in result.hint
+
+
+def test_a_last_step_that_goes_uphill_is_caught():
+    def last_step_uphill(net, X, Y, epochs, batch_size, lr, rng):
+        batches = [batch for _ in range(epochs) for batch in batches_right(len(X), batch_size, rng)]
+        for k, batch in enumerate(batches):
+            _, grads = net.loss_and_gradients(X[batch], Y[batch])
+            for p, g in zip(net.parameters(), grads):
+                if k == len(batches) - 1:
+                    p += lr * g
+                else:
+                    p -= lr * g
+
+    result = check_training_loop(last_step_uphill)
+    assert not result.passed and "went uphill" in result.hint and "after the last batch (939)" in result.message

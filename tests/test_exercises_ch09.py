@@ -381,13 +381,14 @@ def test_a_library_call_is_seen_however_it_was_imported():
     assert library_shifts_called(via_alias, (np.zeros((2, 784)), 1, 1)) == ["nnlib.analysis.shift_images"]
 
 
-def test_an_active_profiler_is_left_alone(monkeypatch):
-    """Under a debugger or cProfile the call is not watched, and the profiler is not replaced."""
+def test_an_active_profiler_is_restored_and_the_call_still_watched(monkeypatch):
+    """A profiler set before (a student's own, to hide a call, or cProfile) does not switch the watch off,
+    and it is put back afterwards."""
     import sys
     profiler = lambda frame, event, arg: None  # noqa: E731
     sys.setprofile(profiler)
     try:
-        assert library_shifts_called(nnlib_bilinear_shift, (np.zeros((1, 784)), 1, 0)) == []
+        assert library_shifts_called(nnlib_bilinear_shift, (np.zeros((1, 784)), 1, 0)) != []
         assert sys.getprofile() is profiler
     finally:
         sys.setprofile(None)

@@ -151,7 +151,7 @@ def test_forward_mistakes_are_named(wrong, phrase):
 @pytest.mark.parametrize("right", FORWARD_RIGHT, ids=lambda f: f.__name__)
 def test_unusual_correct_forward_passes(right):
     result = assert_right(check_batchnorm_forward, right)
-    assert result.message == "✓ batchnorm_forward: all 6 cases pass, running averages included"
+    assert result.message == "✓ batchnorm_forward: all 7 cases pass, running averages included"
 
 
 def test_a_division_by_a_zero_variance_is_reported_with_the_students_line_and_the_eps_hint():
@@ -336,7 +336,7 @@ def test_a_wrapper_of_nnlibs_backward_pass_is_refused():
         return batchnorm_backward(dout, cache)
 
     result = check_batchnorm_backward(wraps_the_library)
-    assert not result and "your function calls nnlib.layers.batchnorm_backward, nnlib's own version" in result.message
+    assert not result and "calls nnlib.layers.batchnorm_backward, nnlib's own version" in result.message
     assert "write the closed form yourself" in result.hint
 
 
@@ -386,3 +386,40 @@ def test_hints_come_in_three_steps_from_a_nudge_to_the_formula(name):
 def test_catalogue_is_broad_enough():
     for wrong, right in [(FORWARD_WRONG, FORWARD_RIGHT), (BACKWARD_WRONG, BACKWARD_RIGHT)]:
         assert len(wrong) >= MIN_WRONG and len(right) >= MIN_RIGHT
+
+
+def test_a_forward_pass_with_a_fixed_eps_in_evaluation_fails():
+    from nnlib.exercises.ch10 import check_batchnorm_forward
+
+    def fixed_eps(Z, gamma, beta, state, training):
+        if training:
+            mean, var = Z.mean(axis=0), Z.var(axis=0)
+            state.mean[...] = state.momentum * state.mean + (1 - state.momentum) * mean
+            state.var[...] = state.momentum * state.var + (1 - state.momentum) * var
+            return gamma * (Z - mean) / np.sqrt(var + state.eps) + beta
+        return gamma * (Z - state.mean) / np.sqrt(state.var + 1e-5) + beta
+
+    result = check_batchnorm_forward(fixed_eps)
+    assert not result.passed and "eps 0.5" in result.message
+
+
+def test_a_home_made_numerical_gradient_around_nnlibs_forward_is_refused():
+    from nnlib.exercises.ch10 import check_batchnorm_backward
+    from nnlib.layers import BatchNormState, batchnorm_forward
+
+    def finite_differences(dout, Z, gamma, eps):
+        def S(Z_, gamma_, beta_):
+            out, _ = batchnorm_forward(Z_, gamma_, beta_, BatchNormState(Z.shape[1], eps=eps), training=True)
+            return np.sum(dout * out)
+        h, beta = 1e-6, np.zeros(Z.shape[1])
+        dZ = np.zeros_like(Z)
+        for index in np.ndindex(Z.shape):
+            up, down = Z.copy(), Z.copy()
+            up[index] += h
+            down[index] -= h
+            dZ[index] = (S(up, gamma, beta) - S(down, gamma, beta)) / (2 * h)
+        normalized = (Z - Z.mean(axis=0)) / np.sqrt(Z.var(axis=0) + eps)
+        return dZ, (dout * normalized).sum(axis=0), dout.sum(axis=0)
+
+    result = check_batchnorm_backward(finite_differences)
+    assert not result.passed and "calls nnlib.layers.batchnorm_forward" in result.message

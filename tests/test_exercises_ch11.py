@@ -377,3 +377,25 @@ def test_calling_nnlibs_private_helpers_is_refused():
 
     result = check_maxpool_backward(maxpool_backward_via_offsets)
     assert not result.passed and "calls nnlib.convolution._offsets" in result.message
+
+
+def test_a_convolution_read_off_the_backward_pass_is_refused():
+    import nnlib.convolution as conv
+
+    def via_backward(X, K, b, stride, padding):
+        # dC/dK with a one-hot dout is a window of X: the forward pass rebuilt from the backward one
+        m, _, H, W = X.shape
+        F = K.shape[0]
+        H_out, W_out = (H + 2 * padding - K.shape[2]) // stride + 1, (W + 2 * padding - K.shape[3]) // stride + 1
+        out = np.zeros((m, F, H_out, W_out))
+        for i in range(m):
+            for y in range(H_out):
+                for x in range(W_out):
+                    dout = np.zeros((1, F, H_out, W_out))
+                    dout[0, :, y, x] = 1
+                    _, dK, _ = conv.conv2d_backward_naive(dout, (X[i:i + 1], K, stride, padding))
+                    out[i, :, y, x] = (dK * K).sum(axis=(1, 2, 3)) / F ** 0 + b
+        return out
+
+    result = check_conv2d(via_backward)
+    assert not result.passed and "calls nnlib.convolution.conv2d_backward_naive" in result.message

@@ -361,7 +361,7 @@ def check_backprop(student_fn):
     a^(l) = sigma(a^(l-1) W^(l) + b^(l)) and the quadratic cost C = (1/2m) sum ||a^(L) - y||^2.
     Each case is compared with nnlib's Network and with numerical gradients (nnlib.gradcheck)."""
     name, cases = "backprop", _backprop_cases()
-    refused = calls_the_answer(name, student_fn, cases[:1], BACKPROP_ANSWERS, BACKPROP_ADVICE)
+    refused = calls_the_answer(name, student_fn, cases, BACKPROP_ANSWERS, BACKPROP_ADVICE)
     if refused is not None:
         return refused
     for case in cases:

@@ -78,7 +78,7 @@ TRAINING_ANSWERS = _answers(train, _run_epoch)
 def check_sgd_step(student_fn):
     """Every p in params becomes p - lr * g, in place: the check looks at the very arrays it passed in."""
     name, cases = "sgd_step", _sgd_cases()
-    refused = calls_the_answer(name, student_fn, cases[:1], SGD_ANSWERS,
+    refused = calls_the_answer(name, student_fn, cases, SGD_ANSWERS,
                                "write the update yourself from the rule p <- p - lr * g: calling nnlib's SGD "
                                "proves nothing (the checker compares with it)")
     if refused is not None:
@@ -407,10 +407,18 @@ def check_training_loop(student_fn):
     found = _loop_problem(recorder, TRAINING_EXAMPLES, s["epochs"], s["batch_size"])
     if found:
         return failure(name, case, *found)
+    if recorder.bad_step is None and recorder.last is not None:  # the last step: no later batch checked it
+        before, grads = recorder.last
+        params = net.parameters()
+        if any(p.shape != b.shape or not np.allclose(p, b - s["lr"] * g, rtol=1e-7, atol=1e-10)
+               for p, b, g in zip(params, before, grads)):
+            recorder.bad_step = (len(recorder.batches), [p.copy() for p in params], before, grads)
     if recorder.bad_step is not None:
         step = recorder.bad_step[0]
-        return failure(name, case, f"between batch {step} and batch {step + 1} the parameters did not move by "
-                                   f"-lr * gradient", _step_hint(recorder.bad_step, s["lr"]))
+        where = (f"after the last batch ({step})" if step == len(recorder.batches)
+                 else f"between batch {step} and batch {step + 1}")
+        return failure(name, case, f"{where} the parameters did not move by -lr * gradient",
+                       _step_hint(recorder.bad_step, s["lr"]))
     again = _run_training(student_fn, seed=0)[1]
     other = _run_training(student_fn, seed=1)[1]
     first = np.concatenate(recorder.batches)

@@ -90,6 +90,8 @@ def _forward_cases():
                                                                True)),
         Case("evaluation, a single example (m = 1)",
              (Z[:1], gamma, beta, _state([3.0, 3.0, 3.0, 3.0], [1.0, 2.0, 3.0, 4.0]), False)),
+        Case("evaluation with eps 0.5, as large as some running variances (use state.eps)",
+             (Z[:3], gamma, beta, _state([2.0, 3.0, -1.0, 0.5], [0.5, 9.0, 0.25, 1.0], eps=0.5), False)),
     ]
 
 
@@ -333,6 +335,8 @@ BACKWARD_ANSWERS = {
     numerical_gradient: "nnlib.gradcheck.numerical_gradient, the numerical gradients the checker compares with",
     numerical_batchnorm_gradients: "nnlib.exercises.ch10.numerical_batchnorm_gradients, the checker's reference",
     _backward: "nnlib.exercises.ch10._backward, the checker's reference",
+    batchnorm_forward: "nnlib.layers.batchnorm_forward, which only a numerical gradient needs here (the closed "
+                       "form computes mean and variance itself)",
 }
 CHAPTER_BACKWARD = {"graph_backward": "graph_backward, the chapter's node-by-node version from section 3"}
 BACKWARD_ADVICE = ("the exercise is to write the closed form yourself, in a few lines of NumPy; graph_backward and "

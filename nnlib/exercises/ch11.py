@@ -18,7 +18,7 @@ from .harness import Case, attempt, check_function, register_hints, watched_func
 
 # nnlib's finished versions, which the student's functions must not call (the checkers compare with them)
 CONV2D_ANSWERS = watched_functions(convolution.conv2d_forward, convolution.conv2d_forward_naive, convolution.im2col,
-                                   convolution._im2col)
+                                   convolution._im2col, convolution.conv2d_backward, convolution.conv2d_backward_naive)
 MAXPOOL_ANSWERS = watched_functions(convolution.maxpool_backward, convolution.maxpool_backward_naive,
                                     convolution._offsets)
 

@@ -13,6 +13,7 @@ and check_function's forbidden=).
 import copy
 import os
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ _LIBRARY_DIRS = tuple(os.path.dirname(os.path.abspath(module.__file__)) for modu
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # nnlib itself
     os.path.dirname(os.path.abspath(copy.__file__)),              # the standard library
 )
+_EXERCISES_DIR = os.path.dirname(os.path.abspath(__file__))
+SWITCHED_OFF = ("sys.setprofile (or threading.setprofile), which switches off the checker's watch on what your "
+                "function calls")
 
 
 @dataclass
@@ -207,7 +211,7 @@ def check_function(name, student_fn, cases, reference, diagnose=None, rtol=1e-6,
     if not reference.__module__.startswith(__package__):  # the reference is nnlib's own finished function
         watched.update(watched_functions(reference))
     watched = {code: f"{function_name}, which already does the exercise" for code, function_name in watched.items()}
-    uses_answer = calls_the_answer(name, student_fn, cases[:1], watched, forbidden_advice)
+    uses_answer = calls_the_answer(name, student_fn, cases, watched, forbidden_advice)
     if uses_answer is not None:
         return uses_answer
     for case in cases:
@@ -284,10 +288,11 @@ def library_calls(student_fn, args, watched, chapter=None):
     among functions defined outside nnlib, NumPy and the standard library: running the cell again makes a new
     function with a new code object, and an alias (`f = graph_backward`) keeps the name.
 
-    Runs the call under sys.setprofile, which sees every Python function call however the function was
-    imported. If a profiler is already active (a debugger, cProfile), the call is not watched and [] returned."""
-    if sys.getprofile() is not None:
-        return []
+    Also counted: a function of the checker modules themselves (nnlib/exercises/ch*.py, e.g. a reference the
+    checker compares with) called from outside them, and switching the watch off (SWITCHED_OFF).
+
+    Runs the call under sys.setprofile, and threading.setprofile for threads it starts, which see every
+    Python function call however the function was imported; a profiler active before is restored after."""
     by_code = {getattr(function, "__code__", function): name for function, name in watched.items()}
     by_name = chapter or {}
     called = []
@@ -299,15 +304,32 @@ def library_calls(student_fn, args, watched, chapter=None):
         name = by_code.get(code)
         if name is None and code.co_name in by_name and not _in_libraries(code.co_filename):
             name = by_name[code.co_name]
+        if name is None and _is_checker_code(code.co_filename) and frame.f_back is not None \
+                and not _in_exercises(frame.f_back.f_code.co_filename):
+            name = f"nnlib.exercises.{os.path.basename(code.co_filename)[:-3]}.{code.co_name}, the checker's own code"
         if name is not None and name not in called:
             called.append(name)
 
+    previous, previous_threads = sys.getprofile(), getattr(threading, "getprofile", lambda: None)()
     sys.setprofile(watch)
+    threading.setprofile(watch)
     try:
         attempt(student_fn, copy.deepcopy(args))  # what it returns or raises is the comparison's business
+        if sys.getprofile() is not watch and SWITCHED_OFF not in called:
+            called.append(SWITCHED_OFF)
     finally:
-        sys.setprofile(None)
+        sys.setprofile(previous)
+        threading.setprofile(previous_threads)
     return called
+
+
+def _in_exercises(filename):
+    return os.path.abspath(filename).startswith(_EXERCISES_DIR)
+
+
+def _is_checker_code(filename):
+    path = os.path.abspath(filename)
+    return _in_exercises(path) and os.path.basename(path) not in ("harness.py", "__init__.py")
 
 
 def _in_libraries(filename):
@@ -322,7 +344,8 @@ def calls_the_answer(name, student_fn, cases, watched, advice=None, chapter=None
     for case in cases:
         called = library_calls(student_fn, args_of(case), watched, chapter)
         if called:
-            return failure(name, case, f"your function calls {called[0]}",
+            also = f"; it also calls {', '.join(called[1:])}" if len(called) > 1 else ""
+            return failure(name, case, f"your function calls {called[0]}{also}",
                            advice or "write it yourself from the formula: calling a finished version proves "
                                      "nothing (the checker compares with it)")
     return None
