@@ -312,3 +312,31 @@ def test_a_sigmoid_using_np_isclose_inside_still_passes():
         return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
 
     assert check_sigmoid(careful).passed
+
+
+def test_silencing_is_refused_under_an_active_profiler_which_is_restored():
+    import sys
+
+    def profiler(frame, event, arg):
+        return None
+
+    sys.setprofile(profiler)
+    try:
+        result = check_sigmoid(sigmoid_naive_under_errstate)
+        still_there = sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+    assert not result.passed and "switches NumPy's warnings off (np.errstate)" in result.message
+    assert still_there
+
+
+def test_a_helper_decorated_with_errstate_is_refused():
+    @np.errstate(over="ignore")
+    def exponential(z):
+        return np.exp(z)
+
+    def sigmoid_with_silenced_helper(z):
+        return 1 / (1 + exponential(-np.asarray(z, dtype=float)))
+
+    result = check_sigmoid(sigmoid_with_silenced_helper)
+    assert not result.passed and "(np.errstate)" in result.message

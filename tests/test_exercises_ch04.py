@@ -318,7 +318,25 @@ def trains_a_new_network(net, X, Y, epochs, batch_size, lr, rng):
     return own
 
 
+def hard_codes_the_settings(net, X, Y, epochs, batch_size, lr, rng):
+    train_right(net, X, Y, 3, 16, 3.0, rng)
+
+
+def trains_on_notebook_globals(net, X, Y, epochs, batch_size, lr, rng):
+    from nnlib import load_mnist, to_one_hot
+    mnist = load_mnist(validation_size=10_000)   # the notebook's X_small: the first 5,000 training images
+    X_small, Y_small = mnist.X_train[:5000], to_one_hot(mnist.y_train[:5000], 10)
+    train_right(net, X_small, Y_small, epochs, batch_size, lr, rng)
+
+
+def hard_codes_the_learning_rate(net, X, Y, epochs, batch_size, lr, rng):
+    train_right(net, X, Y, epochs, batch_size, 3.0, rng)
+
+
 TRAINING_WRONG = [
+    (hard_codes_the_settings, "slices of batch_size"),
+    (trains_on_notebook_globals, "not on notebook variables such as X_small"),
+    (hard_codes_the_learning_rate, "not the lr = 0.5 your function was given"),
     (make_loop("no_shuffle", shuffle="none"), "shuffle at the start of every epoch"),
     (make_loop("shuffles_once", shuffle="once"), "draw a new shuffle at the start of every epoch"),
     (make_loop("global_random", shuffle="global"), "not from np.random"),
@@ -396,4 +414,4 @@ def test_a_last_step_that_goes_uphill_is_caught():
                     p -= lr * g
 
     result = check_training_loop(last_step_uphill)
-    assert not result.passed and "went uphill" in result.hint and "after the last batch (939)" in result.message
+    assert not result.passed and "went uphill" in result.hint and "after the last batch (86)" in result.message

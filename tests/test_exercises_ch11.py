@@ -399,3 +399,16 @@ def test_a_convolution_read_off_the_backward_pass_is_refused():
 
     result = check_conv2d(via_backward)
     assert not result.passed and "calls nnlib.convolution.conv2d_backward_naive" in result.message
+
+
+def test_scipy_convolution_is_refused_when_scipy_is_installed():
+    signal = pytest.importorskip("scipy.signal")
+
+    def via_scipy(X, K, b, stride, padding):
+        X = np.pad(X, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        out = np.array([[sum(signal.correlate2d(X[i, c], K[f, c], mode="valid") for c in range(X.shape[1])) + b[f]
+                         for f in range(K.shape[0])] for i in range(X.shape[0])])
+        return out[:, :, ::stride, ::stride]
+
+    result = check_conv2d(via_scipy)
+    assert not result.passed and "correlate2d" in result.message

@@ -92,7 +92,8 @@ def diagnose_sigmoid_prime(args, got, expected, error=None):
 
 register_hints("dense_backward", [
     "each gradient has the shape of the thing it is the gradient of: dX like X (m, n_in), dW like W "
-    "(n_in, n_out), db like b (n_out,). Let the shapes tell you which matrix products fit.",
+    "(n_in, n_out), db like b (n_out,). Let the shapes tell you which matrix products fit (for square "
+    "matrices a transposed product fits too: then the index sums of section 2 decide).",
     "dW pairs every input column with every output column, summed over the examples: a product of X "
     "transposed with dZ. dX sends dZ back through W, transposed. db adds up dZ over the examples (rows).",
     "X, W = cache; return dZ @ W.T, X.T @ dZ, dZ.sum(axis=0).",

@@ -3,7 +3,8 @@
     check_sgd_step(fn)       fn(params, grads, lr) updates every array in params in place: p <- p - lr * g
     check_make_batches(fn)   fn(n, batch_size, rng) -> list of index arrays: a shuffled split of range(n)
     check_training_loop(fn)  fn(net, X, Y, epochs, batch_size, lr, rng): the capstone, a complete mini-batch
-                             SGD loop, run on 5,000 MNIST training images and judged on validation images
+                             SGD loop, run with two settings (300 and 5,000 MNIST training images) and
+                             judged on validation images
 
 Each runs the student's function on several cases, compares with nnlib's own behaviour and names the
 likely mistake. The checks look at what matters: for sgd_step, the very arrays the caller passed in (an
@@ -245,16 +246,23 @@ register_hints("training_loop", [
 
 TRAINING_SETTINGS = dict(epochs=3, batch_size=16, lr=3.0)
 TRAINING_EXAMPLES = 5000
+# A second, small run with other settings on other images: a loop that hard-codes 3 epochs, batches of 16 or
+# lr = 3, or that trains on the notebook's X_small instead of its argument X, fails here.
+OTHER_SETTINGS = dict(epochs=2, batch_size=7, lr=0.5)
+OTHER_EXAMPLES = slice(5000, 5300)
 ACCURACY_BOUND = 0.87  # measured: a correct loop reaches 0.887-0.920 (seeds 0-5, two valid shuffles, any BLAS kernel)
 _DATA = {}
 
 
 def training_data():
-    """5,000 MNIST training images with one-hot targets, and the 10,000 validation images (cached)."""
+    """5,000 MNIST training images with one-hot targets, 300 other training images for the second run, and
+    the 10,000 validation images (cached)."""
     if not _DATA:
         mnist = load_mnist(validation_size=10000)
         X, y = mnist.X_train[:TRAINING_EXAMPLES], mnist.y_train[:TRAINING_EXAMPLES]
-        _DATA.update(X=X, Y=to_one_hot(y, 10), X_val=mnist.X_val, y_val=mnist.y_val)
+        X_other, y_other = mnist.X_train[OTHER_EXAMPLES], mnist.y_train[OTHER_EXAMPLES]
+        _DATA.update(X=X, Y=to_one_hot(y, 10), X_other=X_other, Y_other=to_one_hot(y_other, 10),
+                     X_val=mnist.X_val, y_val=mnist.y_val)
     return _DATA
 
 
@@ -274,7 +282,7 @@ class StepRecorder:
         self.backward, self.loss_and_gradients = net.backward, net.loss_and_gradients
         self.index = {row.tobytes(): i for i, row in enumerate(X)}
         self.labels = Y.argmax(axis=1)
-        self.batches, self.mismatched, self.bad_step, self.last = [], False, None, None
+        self.batches, self.mismatched, self.foreign, self.bad_step, self.last = [], False, False, None, None
         net.backward, net.loss_and_gradients = self.record_backward, self.record_loss_and_gradients
 
     def rows(self, X_batch):
@@ -284,7 +292,9 @@ class StepRecorder:
     def record_loss_and_gradients(self, X_batch, Y_batch, *args, **kwargs):
         """net.loss_and_gradients, noting whether Y_batch's labels belong to X_batch's images."""
         rows = self.rows(X_batch)
-        if (rows < 0).any() or not np.array_equal(self.labels[rows], np.asarray(Y_batch).argmax(axis=1)):
+        if (rows < 0).any():
+            self.foreign = True
+        elif not np.array_equal(self.labels[rows], np.asarray(Y_batch).argmax(axis=1)):
             self.mismatched = True
         return self.loss_and_gradients(X_batch, Y_batch, *args, **kwargs)
 
@@ -304,14 +314,14 @@ class StepRecorder:
         return result
 
 
-def _run_training(student_fn, seed):
+def _run_training(student_fn, seed, settings=TRAINING_SETTINGS, images=("X", "Y")):
     data = training_data()
-    net, X, Y = training_network(seed), data["X"].copy(), data["Y"].copy()
-    recorder = StepRecorder(net, X, Y, TRAINING_SETTINGS["lr"])
-    s = TRAINING_SETTINGS
+    net, X, Y = training_network(seed), data[images[0]].copy(), data[images[1]].copy()
+    recorder = StepRecorder(net, X, Y, settings["lr"])
+    s = settings
     outcome = attempt(student_fn, (net, X, Y, s["epochs"], s["batch_size"], s["lr"], np.random.default_rng(seed)),
                       strict_floats=False)
-    mutated = changed_inputs([data["X"], data["Y"]], [X, Y], ["X", "Y"])
+    mutated = changed_inputs([data[images[0]], data[images[1]]], [X, Y], ["X", "Y"])
     return net, recorder, outcome, mutated
 
 
@@ -326,7 +336,23 @@ def _step_hint(bad_step, lr):
     for step, hint in candidates:
         if all(a.shape == b.shape and np.allclose(a, step(b, g)) for a, b, g in zip(after, before, grads)):
             return hint
+    used = _learning_rate_used(after, before, grads)
+    if used is not None:
+        return (f"the step used a learning rate of {used:.3g}, not the lr = {lr:g} your function was given: "
+                f"p -= lr * g with the argument lr")
     return "after each batch, move every parameter by exactly -lr times its gradient, once: p -= lr * g"
+
+
+def _learning_rate_used(after, before, grads):
+    """The c with after = before - c * grads in every array, if there is one (c != 0), else None."""
+    if any(a.shape != b.shape for a, b in zip(after, before)):
+        return None
+    moved = np.concatenate([(b - a).ravel() for a, b in zip(after, before)])
+    g = np.concatenate([g.ravel() for g in grads])
+    if not g.any():
+        return None
+    c = float(moved @ g / (g @ g))
+    return c if c and np.allclose(moved, c * g) else None
 
 
 def _loop_problem(recorder, n, epochs, batch_size):
@@ -337,6 +363,10 @@ def _loop_problem(recorder, n, epochs, batch_size):
         return ("your loop never computed a gradient of the network it was given",
                 "train the network you were given (net), not a new one: call net.loss_and_gradients(X[batch], "
                 "Y[batch]) for every batch of every epoch and update net.parameters() in place")
+    if recorder.foreign:
+        return ("some batches held images that are not in the X your function was given",
+                "train on the arguments X and Y (X[batch], Y[batch]), not on notebook variables such as X_small: "
+                "the checker passes its own images")
     if recorder.mismatched:
         return ("some batches pair images with the labels of other images",
                 "index X and Y with the same batch of indices, X[batch] and Y[batch]; shuffling X and Y "
@@ -383,34 +413,25 @@ def _calls_train(student_fn, case):
                             "is the finished loop this exercise builds")
 
 
-def check_training_loop(student_fn):
-    """Run train_loop(net, X, Y, epochs=3, batch_size=16, lr=3.0, rng) on 5,000 MNIST training images with
-    chapter 04's 784-30-10 network, check every step it takes (batches, in-place SGD updates, the use of rng)
-    and that the trained network classifies more than 87 % of the 10,000 validation images correctly."""
-    name = "training_loop"
-    s = TRAINING_SETTINGS
-    case = Case(f"{s['epochs']} epochs, batch_size {s['batch_size']}, lr {s['lr']} on {TRAINING_EXAMPLES:,} "
-                f"MNIST images, seed 0", ())
-    refused = _calls_train(student_fn, case)
-    if refused is not None:
-        return refused
-    net, recorder, outcome, mutated = _run_training(student_fn, seed=0)
+def _run_problem(name, case, settings, net, recorder, outcome, mutated):
+    """The failure report for one training run (error, changed inputs, wrong batches, a wrong step), or None."""
     if isinstance(outcome.error, NotImplementedError):
         return not_implemented(name, case)
     if outcome.error is not None:
         return failure(name, case, raised(outcome), None)
     if mutated:
-        problem, advice = mutation_report(mutated)
-        return failure(name, case, problem, "shuffle indices, not the data: order = rng.permutation(len(X)); "
-                       "rng.shuffle(X) reorders the caller's own array (and a separate rng.shuffle(Y) breaks "
-                       "the pairs of images and labels)")
-    found = _loop_problem(recorder, TRAINING_EXAMPLES, s["epochs"], s["batch_size"])
+        return failure(name, case, mutation_report(mutated)[0], "shuffle indices, not the data: order = "
+                       "rng.permutation(len(X)); rng.shuffle(X) reorders the caller's own array (and a separate "
+                       "rng.shuffle(Y) breaks the pairs of images and labels)")
+    n = len(recorder.labels)
+    found = _loop_problem(recorder, n, settings["epochs"], settings["batch_size"])
     if found:
         return failure(name, case, *found)
+    lr = settings["lr"]
     if recorder.bad_step is None and recorder.last is not None:  # the last step: no later batch checked it
         before, grads = recorder.last
         params = net.parameters()
-        if any(p.shape != b.shape or not np.allclose(p, b - s["lr"] * g, rtol=1e-7, atol=1e-10)
+        if any(p.shape != b.shape or not np.allclose(p, b - lr * g, rtol=1e-7, atol=1e-10)
                for p, b, g in zip(params, before, grads)):
             recorder.bad_step = (len(recorder.batches), [p.copy() for p in params], before, grads)
     if recorder.bad_step is not None:
@@ -418,7 +439,31 @@ def check_training_loop(student_fn):
         where = (f"after the last batch ({step})" if step == len(recorder.batches)
                  else f"between batch {step} and batch {step + 1}")
         return failure(name, case, f"{where} the parameters did not move by -lr * gradient",
-                       _step_hint(recorder.bad_step, s["lr"]))
+                       _step_hint(recorder.bad_step, lr))
+    return None
+
+
+def check_training_loop(student_fn):
+    """Run train_loop(net, X, Y, epochs=2, batch_size=7, lr=0.5, rng) on 300 MNIST training images, then
+    train_loop(net, X, Y, epochs=3, batch_size=16, lr=3.0, rng) on 5,000 others, with chapter 04's 784-30-10
+    network; check every step each takes (batches, in-place SGD updates, the use of rng) and that the second
+    trained network classifies more than 87 % of the 10,000 validation images correctly."""
+    name = "training_loop"
+    s = TRAINING_SETTINGS
+    case = Case(f"{s['epochs']} epochs, batch_size {s['batch_size']}, lr {s['lr']} on {TRAINING_EXAMPLES:,} "
+                f"MNIST images, seed 0", ())
+    refused = _calls_train(student_fn, case)
+    if refused is not None:
+        return refused
+    o = OTHER_SETTINGS
+    small_case = Case(f"{o['epochs']} epochs, batch_size {o['batch_size']}, lr {o['lr']} on 300 other MNIST "
+                      f"images, seed 3", ())
+    for this_case, seed, settings, images in [(small_case, 3, OTHER_SETTINGS, ("X_other", "Y_other")),
+                                              (case, 0, TRAINING_SETTINGS, ("X", "Y"))]:
+        net, recorder, outcome, mutated = _run_training(student_fn, seed, settings, images)
+        found = _run_problem(name, this_case, settings, net, recorder, outcome, mutated)
+        if found is not None:
+            return found
     again = _run_training(student_fn, seed=0)[1]
     other = _run_training(student_fn, seed=1)[1]
     first = np.concatenate(recorder.batches)

@@ -19,6 +19,19 @@ from .harness import Case, attempt, check_function, register_hints, watched_func
 # nnlib's finished versions, which the student's functions must not call (the checkers compare with them)
 CONV2D_ANSWERS = watched_functions(convolution.conv2d_forward, convolution.conv2d_forward_naive, convolution.im2col,
                                    convolution._im2col, convolution.conv2d_backward, convolution.conv2d_backward_naive)
+
+
+def _scipy_convolutions():
+    """SciPy's convolutions and correlations, when SciPy is installed (it is no dependency of nnlib)."""
+    try:
+        from scipy import ndimage, signal
+    except ImportError:
+        return {}
+    return watched_functions(signal.correlate, signal.convolve, signal.correlate2d, signal.convolve2d,
+                             signal.fftconvolve, signal.oaconvolve, ndimage.correlate, ndimage.convolve)
+
+
+CONV2D_ANSWERS.update(_scipy_convolutions())
 MAXPOOL_ANSWERS = watched_functions(convolution.maxpool_backward, convolution.maxpool_backward_naive,
                                     convolution._offsets)
 

@@ -276,7 +276,7 @@ def failure(name, case, problem, hint=None):
 
 # -- refusing the answers that already exist -----------------------------------------------------
 
-def library_calls(student_fn, args, watched, chapter=None):
+def library_calls(student_fn, args, watched, chapter=None, switches=None):
     """The names of the forbidden functions that student_fn(*args) called, in the order of their first call
     (the one the student called comes before those it calls in turn); empty if none.
 
@@ -288,6 +288,10 @@ def library_calls(student_fn, args, watched, chapter=None):
     among functions defined outside nnlib, NumPy and the standard library: running the cell again makes a new
     function with a new code object, and an alias (`f = graph_backward`) keeps the name.
 
+    switches: {function or code object: name}, functions that count only when called from outside NumPy and
+    nnlib, e.g. np.errstate's __enter__, which NumPy and the checker use themselves (a student's
+    `with np.errstate(...)` or `@np.errstate(...)` counts, NumPy's internal use does not).
+
     Also counted: a function of the checker modules themselves (nnlib/exercises/ch*.py, e.g. a reference the
     checker compares with) called from outside them, and switching the watch off (SWITCHED_OFF).
 
@@ -295,7 +299,9 @@ def library_calls(student_fn, args, watched, chapter=None):
     Python function call however the function was imported; a profiler active before is restored after."""
     by_code = {getattr(function, "__code__", function): name for function, name in watched.items()}
     by_name = chapter or {}
-    called = []
+    by_switch = {getattr(function, "__code__", function): name for function, name in (switches or {}).items()}
+    # A function decorated with a switch (@np.errstate(...)) is the switch's wrapper itself, called by the checker.
+    called = [by_switch[student_fn.__code__]] if getattr(student_fn, "__code__", None) in by_switch else []
 
     def watch(frame, event, arg):
         if event != "call":
@@ -304,6 +310,8 @@ def library_calls(student_fn, args, watched, chapter=None):
         name = by_code.get(code)
         if name is None and code.co_name in by_name and not _in_libraries(code.co_filename):
             name = by_name[code.co_name]
+        if name is None and code in by_switch and _switched_by_student(frame.f_back):
+            name = by_switch[code]
         if name is None and _is_checker_code(code.co_filename) and frame.f_back is not None \
                 and not _in_exercises(frame.f_back.f_code.co_filename):
             name = f"nnlib.exercises.{os.path.basename(code.co_filename)[:-3]}.{code.co_name}, the checker's own code"
@@ -321,6 +329,11 @@ def library_calls(student_fn, args, watched, chapter=None):
         sys.setprofile(previous)
         threading.setprofile(previous_threads)
     return called
+
+
+def _switched_by_student(caller):
+    """True unless the caller's code is NumPy's or nnlib's (the top of the stack counts as the student's)."""
+    return caller is None or not os.path.abspath(caller.f_code.co_filename).startswith(_LIBRARY_DIRS[:2])
 
 
 def _in_exercises(filename):
