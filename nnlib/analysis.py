@@ -109,6 +109,15 @@ def saliency(net, X, classes):
     return input_gradient(net, X, to_one_hot(classes, net.sizes[-1], net.dtype))
 
 
+def pixel_contributions(net, X, classes):
+    """Gradient times input: each pixel's share of the class score, x_j * d z_c / d x_j.
+    X: (m, 784);  classes: (m,)  ->  (m, 784), zero wherever a pixel is 0 (no ink).
+
+    For a ReLU network without biases z_c is exactly the sum of these shares (a piecewise-linear function
+    through 0 is x . grad z_c on each linear piece); with biases, the biases make up the rest of z_c."""
+    return saliency(net, X, classes) * net.check_input(X)
+
+
 def loss_gradient(net, X, y):
     """d loss / dX for each example's own cross-entropy loss -ln p_y (not divided by m): (m, 784).
 

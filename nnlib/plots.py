@@ -146,7 +146,9 @@ def network_layout(sizes, max_drawn=8):
     return layout
 
 
-EDGE_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive")
+# Lines leaving one unit share a colour. The palette avoids blue, orange and green, which the chapters use for the
+# activation functions (sigmoid, tanh, ReLU) in plots beside the diagrams.
+EDGE_COLORS = ("tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:red", "black")
 
 
 def edge_label_fraction(i, n_from):
@@ -244,22 +246,29 @@ def plot_confusion_matrix(counts, title="Confusion matrix", mask_diagonal=True):
     return fig
 
 
-def show_weights(W, n=16, ncols=8, title="First-layer weights"):
-    """The first n columns of W (784, n_hidden) as 28x28 images: what each hidden unit looks for.
-    Red is positive, blue negative, on a symmetric scale per unit."""
+def show_weights(W, n=16, ncols=8, title="First-layer weights", units=None):
+    """Columns of W (784, n_hidden) as 28x28 images: what each hidden unit looks for. Shows the first n
+    columns, or the columns listed in units (e.g. [126, 8]). Red is positive, blue negative, on a symmetric
+    scale per unit."""
     W = np.asarray(W)
-    if W.shape[0] != 784:
+    if W.ndim != 2 or W.shape[0] != 784:
         raise ValueError(f"show_weights expects first-layer weights of shape (784, n_hidden), got {W.shape}")
-    n = min(n, W.shape[1])
-    nrows = -(-n // ncols)
+    if units is None:
+        units = list(range(min(n, W.shape[1])))
+    units = [int(unit) for unit in units]
+    if not units or min(units) < 0 or max(units) >= W.shape[1]:
+        raise ValueError(f"units must be a non-empty list of column indices in 0..{W.shape[1] - 1}, got {units}")
+    ncols = min(ncols, len(units))
+    nrows = -(-len(units) // ncols)
     fig = Figure(figsize=(ncols * 1.1, nrows * 1.2 + 0.4), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
-        if i < n:
-            limit = np.abs(W[:, i]).max() or 1
-            ax.imshow(W[:, i].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
-            ax.set_title(f"unit {i}", fontsize=8)
+        if i < len(units):
+            column = W[:, units[i]]
+            limit = np.abs(column).max() or 1
+            ax.imshow(column.reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.set_title(f"unit {units[i]}", fontsize=8)
     fig.suptitle(title)
     return fig
 

@@ -5,7 +5,8 @@ import pytest
 from nnlib import Network, numerical_gradient, rel_error
 from nnlib.activations import softmax
 from nnlib.analysis import (accuracy_under_shifts, add_noise, fgsm, hidden_activations, input_gradient,
-                            loss_gradient, pca, saliency, shift_images, top_activating)
+                            loss_gradient, pca, pixel_contributions, saliency, shift_images,
+                            top_activating)
 
 
 @pytest.fixture
@@ -117,6 +118,16 @@ def test_saliency_is_the_gradient_of_the_class_logit(activation, X):
     X_work = X.copy()
     expected = numerical_gradient(lambda: logits(net, X_work)[np.arange(4), classes].sum(), X_work)
     assert rel_error(got, expected) < 1e-7
+
+
+def test_pixel_contributions_add_up_to_the_logit_of_a_relu_network_without_biases(X):
+    net = Network([6, 5, 4, 3], activation="relu", loss="cross_entropy", init="he", seed=4)
+    assert all(not b.any() for b in net.biases)   # nnlib starts biases at 0
+    classes = np.array([1, 0, 2, 1])
+    shares = pixel_contributions(net, X, classes)
+    assert np.allclose(shares, saliency(net, X, classes) * X)
+    assert np.allclose(shares.sum(axis=1), logits(net, X)[np.arange(4), classes])
+    assert not pixel_contributions(net, np.zeros_like(X), classes).any()
 
 
 def test_loss_gradient_is_the_gradient_of_each_examples_cross_entropy(small_net, X):

@@ -295,6 +295,17 @@ def test_show_weights(pyplot_untouched):
         show_weights(W.T)
 
 
+def test_show_weights_of_chosen_units(pyplot_untouched):
+    W = np.random.default_rng(0).standard_normal((784, 30))
+    fig = show_weights(W, units=[29, 3, 7], ncols=8)
+    assert [ax.get_title() for ax in fig.axes] == ["unit 29", "unit 3", "unit 7"]
+    shown = fig.axes[0].images[0].get_array()
+    assert np.allclose(shown, W[:, 29].reshape(28, 28))
+    for bad in ([], [30], [-1]):
+        with pytest.raises(ValueError, match="units must be a non-empty list of column indices in 0..29"):
+            show_weights(W, units=bad)
+
+
 def test_show_filters_and_feature_maps(pyplot_untouched):
     K = np.random.default_rng(0).standard_normal((6, 2, 5, 5))
     fig = show_filters(K, channel=1, ncols=4)
