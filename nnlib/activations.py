@@ -1,6 +1,6 @@
 """Activation functions and their derivatives, applied element-wise (softmax: row-wise).
 
-Every function takes z of any shape (softmax: (m, k), one row per example) and returns the same shape.
+Every function takes z of any shape (softmax: (m, n_out), one row per example) and returns the same shape.
 """
 import numpy as np
 
@@ -59,7 +59,7 @@ def identity_prime(z):
 
 
 def softmax(z):
-    """Row-wise softmax: softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik), for z of shape (m, k).
+    """Row-wise softmax: softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik), for z of shape (m, n_out).
 
     Subtracting each row's maximum first changes nothing mathematically (softmax(z + c) = softmax(z))
     but keeps every exponent <= 0, so |z| ~ 1000 neither overflows nor produces nan.
@@ -71,13 +71,13 @@ def softmax(z):
 
 
 def softmax_backward(da, a):
-    """Push dL/da back through softmax without forming the (k, k) Jacobian per row:
-    dL/dz_i = a_i (dL/da_i - sum_j dL/da_j a_j).  da, a: (m, k) -> (m, k)."""
+    """Push dL/da back through softmax without forming the (n_out, n_out) Jacobian per row:
+    dL/dz_i = a_i (dL/da_i - sum_j dL/da_j a_j).  da, a: (m, n_out) -> (m, n_out)."""
     return a * (da - np.sum(da * a, axis=-1, keepdims=True))
 
 
 def log_sum_exp(z):
-    """log sum_k e^(z_k) per row, computed as max + log sum e^(z - max) so it never overflows. (m, k) -> (m,)."""
+    """log sum_k e^(z_k) per row, computed as max + log sum e^(z - max) so it never overflows. (m, n_out) -> (m,)."""
     peak = z.max(axis=-1, keepdims=True)
     return (peak + np.log(np.exp(z - peak).sum(axis=-1, keepdims=True)))[..., 0]
 

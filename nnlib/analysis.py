@@ -84,12 +84,12 @@ def _sign_of_largest(rows):
 
 
 def input_gradient(net, X, delta_out):
-    """dS/dX for a scalar S of the output layer's pre-activations Z^(L), given delta_out = dS/dZ^(L).
+    """dQ/dX for a scalar Q of the output layer's pre-activations Z^(L), given delta_out = dQ/dZ^(L).
 
     X: (m, sizes[0]);  delta_out: (m, sizes[-1])  ->  (m, sizes[0]).
     The backward pass of Network.backward, continued one step further: the first layer's dense_backward
     also returns dX = delta^(1) W^(1)^T, the gradient that training never needs but saliency maps are made of
-    (the weight-decay term, which does not depend on X, does not touch it).
+    (weight decay, chapter 09, does not depend on X and does not touch it).
     """
     X = net.check_input(X)   # X as a 2-D array of the network's dtype, checked to have sizes[0] columns
     delta = np.asarray(delta_out, dtype=net.dtype)
@@ -97,7 +97,7 @@ def input_gradient(net, X, delta_out):
         raise ValueError(f"delta_out must have shape ({len(X)}, {net.sizes[-1]}) (one row per example, one "
                          f"column per output unit), got {delta.shape}")
     _, caches = net.forward(X)
-    _, dX = net.backward(delta, caches, input_gradient=True)   # (the weight gradients, dS/dX): only dX is needed
+    _, dX = net.backward(delta, caches, input_gradient=True)   # (the weight gradients, dQ/dX): only dX is needed
     return dX
 
 

@@ -11,12 +11,12 @@ def standard_normal(n_in, n_out, rng, dtype=np.float64):
 
 
 def scaled_normal(n_in, n_out, rng, dtype=np.float64):
-    """W_ij ~ N(0, 1/n_in): keeps Var(z) near Var(x) for a layer of n_in inputs (Nielsen, chapter 3)."""
+    """W_ij ~ N(0, 1/n_in): Var(z) = n_in Var(w) E[x^2] = E[x^2], the inputs' mean square (Nielsen, chapter 3)."""
     return (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(dtype)
 
 
 def xavier(n_in, n_out, rng, dtype=np.float64):
-    """Glorot & Bengio (2010), normal form: W_ij ~ N(0, 2 / (n_in + n_out)); suits tanh and sigmoid."""
+    """Glorot & Bengio (2010), normal form: W_ij ~ N(0, 2 / (n_in + n_out)), derived for tanh (slope 1 at 0)."""
     return (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out))).astype(dtype)
 
 

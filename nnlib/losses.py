@@ -1,6 +1,6 @@
 """Loss functions, averaged over the batch, and the output-layer error delta = dL/dz for each pairing.
 
-Shapes: a, z, Y are (m, k): m examples, k outputs; Y holds one-hot (or 0/1) targets.
+Shapes: a, z, Y are (m, n_out): m examples, n_out outputs; Y holds one-hot (or 0/1) targets.
 The loss of a batch is the mean of the per-example losses, so every gradient carries a 1/m.
 """
 import numpy as np
@@ -13,7 +13,7 @@ DEFAULT_OUTPUT = {"quadratic": "sigmoid", "cross_entropy": "softmax", "binary_cr
 
 
 def quadratic_loss(a, Y):
-    """C = (1/m) sum_i 1/2 ||a_i - y_i||^2 over the m rows i of a and Y: (m, k)  (Nielsen's quadratic cost)."""
+    """C = (1/m) sum_i 1/2 ||a_i - y_i||^2 over the m rows i of a and Y: (m, n_out)  (Nielsen's quadratic cost)."""
     return 0.5 * float(np.sum((a - Y) ** 2)) / len(a)
 
 
@@ -28,7 +28,7 @@ def softmax_cross_entropy(z, Y):
     per row, -ln softmax(z)_j = ln sum_k e^(s_k) - s_j for each row, so, with i over the m rows,
     C = (1/m) sum_i sum_j Y_ij [ln sum_k e^(s_ik) - s_ij].
     The shift keeps every exponent <= 0 (no overflow), and s_j is exact, so no two large numbers cancel."""
-    s = z - z.max(axis=-1, keepdims=True)                     # (m, k), the docstring's s
+    s = z - z.max(axis=-1, keepdims=True)                     # (m, n_out), the docstring's s
     log_norm = np.log(np.exp(s).sum(axis=-1, keepdims=True))  # (m, 1): ln sum_k e^(s_k)
     return float(np.sum(Y * (log_norm - s))) / len(z)
 
@@ -51,7 +51,7 @@ def loss_value(loss, output, z, a, Y):
 
 
 def output_delta(loss, output, z, a, Y):
-    """delta^(L) = dC/dZ^(L) for the output layer, shape (m, k), including the 1/m of the batch mean.
+    """delta^(L) = dC/dZ^(L) for the output layer, shape (m, n_out), including the 1/m of the batch mean.
 
     quadratic + element-wise f:   (a - y) * f'(z) / m     (BP1 in Nielsen's notation)
     quadratic + softmax:          softmax_backward(a - y, a) / m

@@ -123,7 +123,7 @@ def diagnose_softmax(args, got, expected, error=None):
 
 
 def check_softmax(softmax):
-    """Check softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik) for z of shape (m, k), one row per example.
+    """Check softmax(z)_ij = e^(z_ij) / sum_k e^(z_ik) for z of shape (m, n_out), one row per example.
     Overflow counts as a failure: logits of size 1000 must work without warnings or nan."""
     return check_function("softmax", softmax, _softmax_cases(), reference_softmax, diagnose_softmax,
                           arg_names=["z"], forbidden_advice=SOFTMAX_ADVICE)
@@ -167,7 +167,7 @@ def _weighted_cases():
 
 
 def _one_hot_pair(rng, m, k, scale=2.0):
-    """Softmax outputs a (m, k) of random logits and one-hot targets y (m, k)."""
+    """Softmax outputs a (m, n_out) of random logits and one-hot targets y (m, n_out)."""
     a = reference_softmax(rng.normal(0, scale, size=(m, k)))
     y = np.eye(k)[rng.integers(0, k, size=m)]
     return a, y
@@ -189,13 +189,13 @@ def diagnose_weighted_delta(args, got, expected, error=None):
     if error is not None:
         return None
     if isinstance(got, list):
-        return "return a NumPy array of shape (m, k), like a"
+        return "return a NumPy array of shape (m, n_out), like a"
     if np.ndim(got) == 0 and got is not None:
         return ("you returned a single number: delta has one entry per example and class, the shape of a; "
                 "do not average or sum it")
     got = np.asarray(got, dtype=np.float64)
     if got.shape == (k,):
-        return "do not sum over the batch: delta keeps one row per example, shape (m, k)"
+        return "do not sum over the batch: delta keeps one row per example, shape (m, n_out)"
     if got.shape != expected.shape:
         return f"delta has one entry per output unit and example: the shape of a, {a.shape}"
     row = (y @ w)[:, None]
@@ -223,8 +223,8 @@ def diagnose_weighted_delta(args, got, expected, error=None):
 
 
 def check_weighted_cross_entropy_delta(weighted_delta):
-    """Check delta(a, y, w) = dC/dz for softmax outputs a (m, k), one-hot targets y (m, k), class weights
-    w (k,) and the weighted mean cross-entropy C = -(1/m) sum_i w_(c_i) ln a_(i, c_i), c_i example i's class."""
+    """Check delta(a, y, w) = dC/dz for softmax outputs a (m, n_out), one-hot targets y (m, n_out), class weights
+    w (n_out,) and the weighted mean cross-entropy C = -(1/m) sum_i w_(c_i) ln a_(i, c_i), c_i example i's class."""
     return check_function("weighted_cross_entropy_delta", weighted_delta, _weighted_cases(),
                           _reference_weighted_delta, diagnose_weighted_delta, arg_names=["a", "y", "w"],
                           rtol=1e-5, atol=1e-7)   # loose enough for a float32 pipeline, far below any mistake

@@ -417,8 +417,22 @@ def _compare(got, expected, rtol, atol):
         if np.issubdtype(expected.dtype, np.floating) and not np.issubdtype(got.dtype, np.floating):
             note = "\n    (your array has an integer dtype: its fractions were cut off)"
         return (f"values differ:\n    expected {abbreviate(expected)}\n    got      {abbreviate(got)}"
+                f"\n    {_first_difference(got, expected, rtol, atol)}"
                 f"\n    (largest difference {_largest_difference(got, expected)}){note}")
     return None
+
+
+def _first_difference(got, expected, rtol, atol):
+    """Where the arrays first differ, in reading order: the first few values are often equal borders."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=False)
+    index = tuple(int(i) for i in np.argwhere(~close)[0])
+    return (f"first difference at index {list(index)}: expected {_one_value(expected[index])}, "
+            f"got {_one_value(got[index])}")
+
+
+def _one_value(value):
+    return f"{value:.4g}" if np.issubdtype(np.asarray(value).dtype, np.floating) else str(value)
 
 
 def _largest_difference(got, expected):
