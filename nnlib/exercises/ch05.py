@@ -167,7 +167,7 @@ def _weighted_cases():
 
 
 def _one_hot_pair(rng, m, k, scale=2.0):
-    """Softmax outputs a (m, n_out) of random logits and one-hot targets y (m, n_out)."""
+    """Softmax outputs a (m, k) of random logits for k classes, and one-hot targets y (m, k)."""
     a = reference_softmax(rng.normal(0, scale, size=(m, k)))
     y = np.eye(k)[rng.integers(0, k, size=m)]
     return a, y
